@@ -1,0 +1,44 @@
+// swift-tools-version:5.9
+// tlab — a transfer-learning workbench for the terminal.
+// Dependencies point one way: Kernels ← Layers ← (Backbones, WeightsIO) ← ImageData ← Engine ← Workbench/tlab.
+import PackageDescription
+
+// Release builds use -O with whole-module optimisation; preconditions stay on (they guard shapes, not hot loops).
+let optimized: [SwiftSetting] = []
+
+let package = Package(
+    name: "tlab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tlab", targets: ["tlab"]),
+        .library(name: "Kernels", targets: ["Kernels"]),
+        .library(name: "Layers", targets: ["Layers"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries, seen through pkg-config.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncursesw5-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16",
+                       providers: [.apt(["libpng-dev"])]),
+
+        // Pure compute: strided float32 tensors, GEMM, convolution, pooling, normalisation, elementwise.
+        .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: optimized),
+        // Layers with forward and backward side by side, losses, optimisers, schedules.
+        .target(name: "Layers", dependencies: ["Kernels"], swiftSettings: optimized),
+        // Image decoding (libpng) and datasets.
+        .target(name: "ImageData", dependencies: ["Kernels", "CPNG"], swiftSettings: optimized),
+        // The command-line front end.
+        .executableTarget(name: "tlab", dependencies: [
+            "Kernels", "Layers", "ImageData",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: optimized),
+
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels"]),
+    ]
+)

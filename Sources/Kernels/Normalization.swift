@@ -1,0 +1,158 @@
+import Foundation
+
+/// Batch normalisation over [N, C, S] (S = H·W, or 1 for [N, C]). Statistics are per channel.
+public enum BatchNormKernel {
+    /// Training mode: normalises with the batch's own mean and biased variance, and returns them so the
+    /// caller can update running statistics and keep them for the backward pass.
+    public static func forwardTraining(x: UnsafePointer<Float>, n: Int, c: Int, s: Int, eps: Float,
+                                       gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                                       y: UnsafeMutablePointer<Float>,
+                                       mean: UnsafeMutablePointer<Float>, invStd: UnsafeMutablePointer<Float>,
+                                       variance: UnsafeMutablePointer<Float>) {
+        let m = Double(n * s)
+        Parallel.forEach(c, grain: 1) { r in
+            for ch in r {
+                // Two passes in double: ELPV images are mostly dark with bright cracks, which makes one-pass
+                // E[x²] − E[x]² lose digits.
+                var sum = 0.0
+                for i in 0..<n { let p = x + (i * c + ch) * s; var t: Float = 0; for q in 0..<s { t += p[q] }; sum += Double(t) }
+                let mu = sum / m
+                var sq = 0.0
+                let muF = Float(mu)
+                for i in 0..<n { let p = x + (i * c + ch) * s; var t: Float = 0; for q in 0..<s { let d = p[q] - muF; t += d * d }; sq += Double(t) }
+                let v = sq / m
+                let inv = Float(1 / (v + Double(eps)).squareRoot())
+                mean[ch] = muF; invStd[ch] = inv; variance[ch] = Float(v)
+                let a = gamma[ch] * inv, b = beta[ch] - muF * a
+                for i in 0..<n { let p = x + (i * c + ch) * s, o = y + (i * c + ch) * s; for q in 0..<s { o[q] = p[q] * a + b } }
+            }
+        }
+    }
+
+    /// Inference mode: y = (x − mean) · invStd · gamma + beta with fixed statistics.
+    public static func forwardInference(x: UnsafePointer<Float>, n: Int, c: Int, s: Int,
+                                        mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>,
+                                        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+                                        y: UnsafeMutablePointer<Float>) {
+        Parallel.forEach(n * c, grain: 4) { r in
+            for item in r {
+                let ch = item % c
+                let a = gamma[ch] * invStd[ch], b = beta[ch] - mean[ch] * a
+                let p = x + item * s, o = y + item * s
+                for q in 0..<s { o[q] = p[q] * a + b }
+            }
+        }
+    }
+
+    /// Backward of either mode. With `batchStatistics` the mean and variance depend on x, which adds the two
+    /// centring terms; without (inference-mode BN) dx is a per-channel scale of dy.
+    public static func backward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, n: Int, c: Int, s: Int,
+                                mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+                                batchStatistics: Bool,
+                                dx: UnsafeMutablePointer<Float>?, dGamma: UnsafeMutablePointer<Float>?,
+                                dBeta: UnsafeMutablePointer<Float>?) {
+        let m = Float(n * s)
+        Parallel.forEach(c, grain: 1) { r in
+            for ch in r {
+                let mu = mean[ch], inv = invStd[ch]
+                var sumDy = 0.0, sumDyXhat = 0.0
+                for i in 0..<n {
+                    let p = x + (i * c + ch) * s, g = dy + (i * c + ch) * s
+                    var a: Float = 0, b: Float = 0
+                    for q in 0..<s { a += g[q]; b += g[q] * (p[q] - mu) }
+                    sumDy += Double(a); sumDyXhat += Double(b)
+                }
+                let sDy = Float(sumDy), sDyXhat = Float(sumDyXhat) * inv
+                dGamma?[ch] += sDyXhat
+                dBeta?[ch] += sDy
+                guard let dx else { continue }
+                let k = gamma[ch] * inv
+                for i in 0..<n {
+                    let p = x + (i * c + ch) * s, g = dy + (i * c + ch) * s, o = dx + (i * c + ch) * s
+                    if batchStatistics {
+                        let meanDy = sDy / m, meanDyXhat = sDyXhat / m
+                        for q in 0..<s { o[q] = k * (g[q] - meanDy - (p[q] - mu) * inv * meanDyXhat) }
+                    } else {
+                        for q in 0..<s { o[q] = k * g[q] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Layer normalisation over the last dimension (`width`) of `rows` rows.
+public enum LayerNormKernel {
+    public static func forward(x: UnsafePointer<Float>, rows: Int, width: Int, eps: Float,
+                               gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                               mean: UnsafeMutablePointer<Float>, invStd: UnsafeMutablePointer<Float>) {
+        Parallel.forEach(rows, grain: 8) { r in
+            for row in r {
+                let p = x + row * width, o = y + row * width
+                var s: Float = 0; for q in 0..<width { s += p[q] }
+                let mu = s / Float(width)
+                var v: Float = 0; for q in 0..<width { let d = p[q] - mu; v += d * d }
+                let inv = 1 / (v / Float(width) + eps).squareRoot()
+                mean[row] = mu; invStd[row] = inv
+                for q in 0..<width { o[q] = (p[q] - mu) * inv * gamma[q] + beta[q] }
+            }
+        }
+    }
+
+    public static func backward(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, width: Int,
+                                mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+                                dx: UnsafeMutablePointer<Float>?, dGamma: UnsafeMutablePointer<Float>?,
+                                dBeta: UnsafeMutablePointer<Float>?) {
+        if let dx {
+            Parallel.forEach(rows, grain: 8) { r in
+                for row in r {
+                    let p = x + row * width, g = dy + row * width, o = dx + row * width
+                    let mu = mean[row], inv = invStd[row]
+                    var a: Float = 0, b: Float = 0
+                    for q in 0..<width { let gh = g[q] * gamma[q]; a += gh; b += gh * (p[q] - mu) * inv }
+                    a /= Float(width); b /= Float(width)
+                    for q in 0..<width { o[q] = inv * (g[q] * gamma[q] - a - (p[q] - mu) * inv * b) }
+                }
+            }
+        }
+        if dGamma != nil || dBeta != nil {
+            // Columns are independent: split the width across cores, each core walks all rows.
+            Parallel.forEach(width, grain: 32) { r in
+                for row in 0..<rows {
+                    let p = x + row * width, g = dy + row * width
+                    let mu = mean[row], inv = invStd[row]
+                    for q in r {
+                        dGamma?[q] += g[q] * (p[q] - mu) * inv
+                        dBeta?[q] += g[q]
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Softmax over the last dimension.
+public enum SoftmaxKernel {
+    public static func forward(x: UnsafePointer<Float>, rows: Int, width: Int, y: UnsafeMutablePointer<Float>) {
+        Parallel.forEach(rows, grain: 16) { r in
+            for row in r {
+                let p = x + row * width, o = y + row * width
+                var mx = -Float.infinity; for q in 0..<width { mx = max(mx, p[q]) }
+                var s: Float = 0; for q in 0..<width { let e = expf(p[q] - mx); o[q] = e; s += e }
+                let inv = 1 / s; for q in 0..<width { o[q] *= inv }
+            }
+        }
+    }
+
+    /// dx = y ⊙ (dy − ⟨dy, y⟩) per row.
+    public static func backward(y: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, width: Int,
+                                dx: UnsafeMutablePointer<Float>) {
+        Parallel.forEach(rows, grain: 16) { r in
+            for row in r {
+                let p = y + row * width, g = dy + row * width, o = dx + row * width
+                var dot: Float = 0; for q in 0..<width { dot += p[q] * g[q] }
+                for q in 0..<width { o[q] = p[q] * (g[q] - dot) }
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+import Dispatch
+import Foundation
+
+/// Splits loops that OpenBLAS does not run across the machine's cores.
+///
+/// Calls are synchronous from the calling thread, and tlab never runs a Parallel loop while a GEMM is in
+/// flight on the same thread, so OpenBLAS's worker threads and these never compete for the same cores.
+public enum Parallel {
+    public static let cores: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Runs `body` over contiguous sub-ranges of 0..<count. `grain` is the smallest range worth a thread.
+    @inlinable
+    public static func forEach(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+        if count <= 0 { return }
+        let chunks = min(cores, max(1, count / max(grain, 1)))
+        if chunks == 1 { body(0..<count); return }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let lo = count * c / chunks, hi = count * (c + 1) / chunks
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+/// Pooling over NCHW tensors. Window geometry reuses `ConvGeometry` with in = out channels.
+public enum Pooling {
+    /// Max pooling; padding counts as −∞ (as in PyTorch). `argmax` receives, per output, the flat index of the
+    /// winning input pixel within its plane (for the backward pass).
+    public static func maxForward(_ g: ConvGeometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                                  argmax: UnsafeMutablePointer<Int32>) {
+        let hw = g.outH * g.outW, inPlane = g.height * g.width
+        Parallel.forEach(g.batch * g.inChannels, grain: 4) { r in
+            for item in r {
+                let xp = x + item * inPlane, yp = y + item * hw, ap = argmax + item * hw
+                for oh in 0..<g.outH {
+                    for ow in 0..<g.outW {
+                        var best = -Float.infinity, at: Int32 = -1
+                        for i in 0..<g.kernelH {
+                            let ih = oh * g.strideH - g.padTop + i * g.dilationH
+                            if ih < 0 || ih >= g.height { continue }
+                            for j in 0..<g.kernelW {
+                                let iw = ow * g.strideW - g.padLeft + j * g.dilationW
+                                if iw < 0 || iw >= g.width { continue }
+                                let v = xp[ih * g.width + iw]
+                                // NaN wins, as in PyTorch, so that a broken input is never silently hidden.
+                                if v > best || v.isNaN { best = v; at = Int32(ih * g.width + iw); if v.isNaN { break } }
+                            }
+                        }
+                        yp[oh * g.outW + ow] = best; ap[oh * g.outW + ow] = at
+                    }
+                }
+            }
+        }
+    }
+
+    /// dx = scatter of dy to the argmax positions.
+    public static func maxBackward(_ g: ConvGeometry, dy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>,
+                                   dx: UnsafeMutablePointer<Float>) {
+        let hw = g.outH * g.outW, inPlane = g.height * g.width
+        Parallel.forEach(g.batch * g.inChannels, grain: 4) { r in
+            for item in r {
+                let dxp = dx + item * inPlane, dyp = dy + item * hw, ap = argmax + item * hw
+                dxp.update(repeating: 0, count: inPlane)
+                for o in 0..<hw where ap[o] >= 0 { dxp[Int(ap[o])] += dyp[o] }
+            }
+        }
+    }
+
+    /// Number of input pixels averaged into output (oh, ow).
+    @inline(__always) static func divisor(_ g: ConvGeometry, _ oh: Int, _ ow: Int, countIncludePad: Bool) -> Float {
+        if countIncludePad { return Float(g.kernelH * g.kernelW) }
+        let h0 = oh * g.strideH - g.padTop, w0 = ow * g.strideW - g.padLeft
+        let rows = max(0, min(h0 + g.kernelH, g.height) - max(h0, 0))
+        let cols = max(0, min(w0 + g.kernelW, g.width) - max(w0, 0))
+        return Float(max(rows * cols, 1))
+    }
+
+    /// Average pooling (no dilation). PyTorch counts padding in the divisor by default; TensorFlow does not.
+    public static func avgForward(_ g: ConvGeometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                                  countIncludePad: Bool = true) {
+        let hw = g.outH * g.outW, inPlane = g.height * g.width
+        Parallel.forEach(g.batch * g.inChannels, grain: 4) { r in
+            for item in r {
+                let xp = x + item * inPlane, yp = y + item * hw
+                for oh in 0..<g.outH {
+                    for ow in 0..<g.outW {
+                        var s: Float = 0
+                        for i in 0..<g.kernelH {
+                            let ih = oh * g.strideH - g.padTop + i
+                            if ih < 0 || ih >= g.height { continue }
+                            for j in 0..<g.kernelW {
+                                let iw = ow * g.strideW - g.padLeft + j
+                                if iw >= 0 && iw < g.width { s += xp[ih * g.width + iw] }
+                            }
+                        }
+                        yp[oh * g.outW + ow] = s / divisor(g, oh, ow, countIncludePad: countIncludePad)
+                    }
+                }
+            }
+        }
+    }
+
+    public static func avgBackward(_ g: ConvGeometry, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+                                   countIncludePad: Bool = true) {
+        let hw = g.outH * g.outW, inPlane = g.height * g.width
+        Parallel.forEach(g.batch * g.inChannels, grain: 4) { r in
+            for item in r {
+                let dxp = dx + item * inPlane, dyp = dy + item * hw
+                dxp.update(repeating: 0, count: inPlane)
+                for oh in 0..<g.outH {
+                    for ow in 0..<g.outW {
+                        let v = dyp[oh * g.outW + ow] / divisor(g, oh, ow, countIncludePad: countIncludePad)
+                        for i in 0..<g.kernelH {
+                            let ih = oh * g.strideH - g.padTop + i
+                            if ih < 0 || ih >= g.height { continue }
+                            for j in 0..<g.kernelW {
+                                let iw = ow * g.strideW - g.padLeft + j
+                                if iw >= 0 && iw < g.width { dxp[ih * g.width + iw] += v }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// y[N, C] = mean over each H×W plane of x[N, C, H, W].
+    public static func globalAvgForward(planes: Int, planeSize: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        let inv = 1 / Float(planeSize)
+        Parallel.forEach(planes, grain: 16) { r in
+            for p in r { let xp = x + p * planeSize; var s: Float = 0; for q in 0..<planeSize { s += xp[q] }; y[p] = s * inv }
+        }
+    }
+
+    public static func globalAvgBackward(planes: Int, planeSize: Int, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+        let inv = 1 / Float(planeSize)
+        Parallel.forEach(planes, grain: 16) { r in
+            for p in r { (dx + p * planeSize).update(repeating: dy[p] * inv, count: planeSize) }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// A small, fast, seedable generator (xoshiro256**), so every run and every test is reproducible.
+public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable, Sendable {
+    public var state: [UInt64]
+
+    public init(seed: UInt64) {
+        // SplitMix64 spreads a small seed over the 256-bit state.
+        var z = seed
+        var s = [UInt64]()
+        for _ in 0..<4 {
+            z &+= 0x9E37_79B9_7F4A_7C15
+            var x = z
+            x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+            s.append(x ^ (x >> 31))
+        }
+        state = s
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = ((state[1] &* 5) << 7 | (state[1] &* 5) >> 57) &* 9
+        let t = state[1] << 17
+        state[2] ^= state[0]; state[3] ^= state[1]; state[1] ^= state[2]; state[0] ^= state[3]
+        state[2] ^= t
+        state[3] = (state[3] << 45) | (state[3] >> 19)
+        return result
+    }
+
+    /// Uniform in [0, 1).
+    public mutating func nextFloat() -> Float { Float(next() >> 40) * (1.0 / Float(1 << 24)) }
+
+    /// Standard normal (Box–Muller).
+    public mutating func nextNormal() -> Float {
+        let u1 = max(Double(next() >> 11) * (1.0 / Double(1 << 53)), 1e-300)
+        let u2 = Double(next() >> 11) * (1.0 / Double(1 << 53))
+        return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
+    }
+}
+
+extension Tensor {
+    /// Dense tensor of N(0, std²) values.
+    public static func randomNormal(_ shape: [Int], std: Float = 1, generator: inout SeededGenerator) -> Tensor {
+        let t = Tensor(uninitialized: shape)
+        for i in 0..<t.count { t.data[i] = generator.nextNormal() * std }
+        return t
+    }
+
+    /// Dense tensor of U(lo, hi) values.
+    public static func randomUniform(_ shape: [Int], _ lo: Float, _ hi: Float, generator: inout SeededGenerator) -> Tensor {
+        let t = Tensor(uninitialized: shape)
+        for i in 0..<t.count { t.data[i] = lo + (hi - lo) * generator.nextFloat() }
+        return t
+    }
+}

@@ -1,0 +1,173 @@
+import Kernels
+
+/// Layers applied one after another, named like PyTorch's nn.Sequential children.
+///
+/// Backward stops at the first layer that has trainable parameters (unless the caller needs dL/dx), so a
+/// frozen prefix costs one forward pass and nothing else; forward does not keep activations for that prefix.
+public final class Sequential: Layer {
+    public private(set) var children: [(String, Layer)]
+
+    public init(_ named: [(String, Layer)]) { children = named }
+    public convenience init(_ layers: [Layer]) { self.init(layers.enumerated().map { (String($0.offset), $0.element) }) }
+
+    public var layers: [Layer] { children.map(\.1) }
+    public func append(_ name: String, _ layer: Layer) { children.append((name, layer)) }
+
+    public var namedParameters: [(String, Parameter)] { children.flatMap { prefixed($0.0, $0.1.namedParameters) } }
+    public var namedBuffers: [(String, Tensor)] { children.flatMap { prefixed($0.0, $0.1.namedBuffers) } }
+
+    /// Index of the first child with a trainable parameter, or nil.
+    public var firstTrainableIndex: Int? { children.firstIndex { $0.1.hasTrainableParameters } }
+
+    public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
+        var h = x
+        let first = firstTrainableIndex ?? children.count
+        for (i, (_, layer)) in children.enumerated() {
+            // Layers before the first trainable one are never back-propagated through: keep nothing.
+            let reached = mode.inputGradient || i >= first
+            let childMode = ForwardMode(training: mode.training, keepForBackward: mode.keepForBackward && reached,
+                                        inputGradient: mode.inputGradient || i > first)
+            h = layer.forward(h, mode: childMode)
+        }
+        return h
+    }
+
+    public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        let first = firstTrainableIndex
+        var g: Tensor? = dy
+        for i in stride(from: children.count - 1, through: 0, by: -1) {
+            let needsInput = needInputGradient || (first.map { $0 < i } ?? false)
+            if !needsInput && !children[i].1.hasTrainableParameters { return nil }
+            g = children[i].1.backward(g!, needInputGradient: needsInput)
+            if g == nil { return nil }
+        }
+        return g
+    }
+}
+
+/// y = body(x) + shortcut(x), the shortcut being the identity when absent.
+public final class Residual: Layer {
+    public let body: Layer
+    public let shortcut: Layer?
+    public let bodyName: String, shortcutName: String
+
+    public init(_ body: Layer, shortcut: Layer? = nil, bodyName: String = "", shortcutName: String = "shortcut") {
+        self.body = body; self.shortcut = shortcut; self.bodyName = bodyName; self.shortcutName = shortcutName
+    }
+
+    public var namedParameters: [(String, Parameter)] {
+        prefixed(bodyName, body.namedParameters) + (shortcut.map { prefixed(shortcutName, $0.namedParameters) } ?? [])
+    }
+    public var namedBuffers: [(String, Tensor)] {
+        prefixed(bodyName, body.namedBuffers) + (shortcut.map { prefixed(shortcutName, $0.namedBuffers) } ?? [])
+    }
+
+    public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
+        let y = body.forward(x, mode: mode).contiguous()
+        let s = (shortcut?.forward(x, mode: mode) ?? x).contiguous()
+        precondition(y.shape == s.shape, "residual branch \(y.shape) and shortcut \(s.shape) differ")
+        let out = Tensor(uninitialized: y.shape)
+        addElementwise(y.data, s.data, out.data, count: y.count)
+        return out
+    }
+
+    public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        let dBody = body.backward(dy, needInputGradient: needInputGradient)
+        let dShort: Tensor? = shortcut.map { $0.backward(dy, needInputGradient: needInputGradient) } ?? dy
+        guard needInputGradient, let a = dBody?.contiguous(), let b = dShort?.contiguous() else { return nil }
+        let dx = Tensor(uninitialized: a.shape)
+        addElementwise(a.data, b.data, dx.data, count: a.count)
+        return dx
+    }
+}
+
+/// Runs branches on the same input and concatenates their outputs along `dim` (channels by default).
+public final class Concat: Layer {
+    public let branches: [(String, Layer)]
+    public let dim: Int
+    private var sizes: [Int] = []
+
+    public init(_ branches: [(String, Layer)], dim: Int = 1) {
+        self.branches = branches; self.dim = dim
+    }
+
+    public var namedParameters: [(String, Parameter)] { branches.flatMap { prefixed($0.0, $0.1.namedParameters) } }
+    public var namedBuffers: [(String, Tensor)] { branches.flatMap { prefixed($0.0, $0.1.namedBuffers) } }
+
+    public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
+        let outs = branches.map { $0.1.forward(x, mode: mode) }
+        sizes = outs.map { $0.shape[dim] }
+        return concatenate(outs, dim: dim)
+    }
+
+    public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        var start = 0, dx: Tensor?
+        for (i, (_, branch)) in branches.enumerated() {
+            let part = dy.slice(dim: dim, start..<start + sizes[i]).contiguous()
+            start += sizes[i]
+            guard let g = branch.backward(part, needInputGradient: needInputGradient)?.contiguous() else { continue }
+            if let acc = dx { accumulate(g.data, into: acc.data, count: g.count) } else { dx = g.copy() }
+        }
+        return needInputGradient ? dx : nil
+    }
+}
+
+/// Joins tensors of equal shape except along `dim`.
+public func concatenate(_ parts: [Tensor], dim: Int) -> Tensor {
+    precondition(!parts.isEmpty, "nothing to concatenate")
+    var shape = parts[0].shape
+    shape[dim] = parts.reduce(0) { $0 + $1.shape[dim] }
+    let out = Tensor(uninitialized: shape)
+    let outer = shape[..<dim].reduce(1, *), inner = shape[(dim + 1)...].reduce(1, *)
+    var offset = 0
+    for p in parts {
+        let p = p.contiguous(), span = p.shape[dim] * inner
+        for o in 0..<outer {
+            (out.data + o * shape[dim] * inner + offset).update(from: p.data + o * span, count: span)
+        }
+        offset += span
+    }
+    return out
+}
+
+/// [N, …] → [N] + shape (one entry may be −1).
+public final class Reshape: Layer {
+    public let shape: [Int]
+    private var inShape: [Int]?
+    public init(_ shape: [Int]) { self.shape = shape }
+    public var namedParameters: [(String, Parameter)] { [] }
+
+    public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
+        inShape = x.shape
+        return x.contiguous().reshaped([x.shape[0]] + shape)
+    }
+
+    public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        needInputGradient ? dy.contiguous().reshaped(cached(inShape, "Reshape")) : nil
+    }
+}
+
+/// [N, C, H, W] → [N, C·H·W].
+public final class Flatten: Layer {
+    private let reshape = Reshape([-1])
+    public init() {}
+    public var namedParameters: [(String, Parameter)] { [] }
+    public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor { reshape.forward(x, mode: mode) }
+    public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? { reshape.backward(dy, needInputGradient: needInputGradient) }
+}
+
+/// Reorders dimensions (all of them, batch included) and makes the result dense.
+public final class Permute: Layer {
+    public let order: [Int]
+    public init(_ order: [Int]) { self.order = order }
+    public var namedParameters: [(String, Parameter)] { [] }
+
+    public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor { x.permuted(order).contiguous() }
+
+    public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        guard needInputGradient else { return nil }
+        var inverse = [Int](repeating: 0, count: order.count)
+        for (i, o) in order.enumerated() { inverse[o] = i }
+        return dy.permuted(inverse).contiguous()
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import Kernels
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure kernel speed on this machine.",
+        discussion: "gemm: one n×n×n sgemm through OpenBLAS. conv: the main convolution shapes of ResNet-18 and EfficientNet-Lite0 at batch 32, forward and backward.")
+
+    enum Kind: String, ExpressibleByArgument, CaseIterable { case gemm, conv }
+
+    @Argument(help: "What to measure: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var kind: Kind
+
+    @Option(help: "Matrix size for gemm.") var n = 2048
+    @Option(help: "Batch size for conv.") var batch = 32
+    @Option(help: "Timed repetitions (the best one counts).") var reps = 5
+    @Flag(help: "One JSON object per line.") var json = false
+
+    func validate() throws {
+        guard n > 0, batch > 0, reps > 0 else { throw ValidationError("--n, --batch and --reps must be positive") }
+    }
+
+    func run() throws {
+        switch kind {
+        case .gemm: benchGEMM()
+        case .conv: benchConv()
+        }
+    }
+
+    func benchGEMM() {
+        var g = SeededGenerator(seed: 1)
+        let a = Tensor.randomUniform([n, n], -1, 1, generator: &g), b = Tensor.randomUniform([n, n], -1, 1, generator: &g)
+        let c = Tensor(zeros: [n, n])
+        let t = bestTime(reps: reps) { sgemm(m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, c: c.data, ldc: n) }
+        let gflops = 2 * Double(n) * Double(n) * Double(n) / t / 1e9
+        if json { print(jsonLine([("bench", "gemm"), ("n", n), ("gflops", gflops)])) }
+        else { print(String(format: "sgemm %d³: %.1f GFLOP/s (%.1f ms)", n, gflops, t * 1000)) }
+    }
+
+    struct ConvCase { let net, name: String; let cin, cout, k, s, hw: Int; let groups: Int; let padding: Padding }
+
+    static let convCases: [ConvCase] = [
+        .init(net: "resnet18", name: "conv1 7x7/2", cin: 3, cout: 64, k: 7, s: 2, hw: 224, groups: 1, padding: .explicit(3, 3)),
+        .init(net: "resnet18", name: "layer1 3x3", cin: 64, cout: 64, k: 3, s: 1, hw: 56, groups: 1, padding: .explicit(1, 1)),
+        .init(net: "resnet18", name: "layer2 3x3", cin: 128, cout: 128, k: 3, s: 1, hw: 28, groups: 1, padding: .explicit(1, 1)),
+        .init(net: "resnet18", name: "layer3 3x3", cin: 256, cout: 256, k: 3, s: 1, hw: 14, groups: 1, padding: .explicit(1, 1)),
+        .init(net: "resnet18", name: "layer4 3x3", cin: 512, cout: 512, k: 3, s: 1, hw: 7, groups: 1, padding: .explicit(1, 1)),
+        .init(net: "resnet18", name: "layer2 3x3/2", cin: 64, cout: 128, k: 3, s: 2, hw: 56, groups: 1, padding: .explicit(1, 1)),
+        .init(net: "efficientnet_lite0", name: "stem 3x3/2", cin: 3, cout: 32, k: 3, s: 2, hw: 224, groups: 1, padding: .same),
+        .init(net: "efficientnet_lite0", name: "dw 3x3 @112", cin: 32, cout: 32, k: 3, s: 1, hw: 112, groups: 32, padding: .same),
+        .init(net: "efficientnet_lite0", name: "expand 1x1 @112", cin: 16, cout: 96, k: 1, s: 1, hw: 112, groups: 1, padding: .same),
+        .init(net: "efficientnet_lite0", name: "dw 3x3/2 @112", cin: 96, cout: 96, k: 3, s: 2, hw: 112, groups: 96, padding: .same),
+        .init(net: "efficientnet_lite0", name: "project 1x1 @56", cin: 144, cout: 24, k: 1, s: 1, hw: 56, groups: 1, padding: .same),
+        .init(net: "efficientnet_lite0", name: "dw 5x5 @28", cin: 240, cout: 240, k: 5, s: 1, hw: 28, groups: 240, padding: .same),
+        .init(net: "efficientnet_lite0", name: "expand 1x1 @14", cin: 80, cout: 480, k: 1, s: 1, hw: 14, groups: 1, padding: .same),
+        .init(net: "efficientnet_lite0", name: "head 1x1 @7", cin: 320, cout: 1280, k: 1, s: 1, hw: 7, groups: 1, padding: .same),
+    ]
+
+    func benchConv() {
+        var gen = SeededGenerator(seed: 2)
+        for c in Self.convCases {
+            let g = ConvGeometry(batch: batch, inChannels: c.cin, height: c.hw, width: c.hw, outChannels: c.cout,
+                                 kernel: (c.k, c.k), stride: (c.s, c.s), padding: c.padding, groups: c.groups)
+            let x = Tensor.randomUniform(g.inShape, -1, 1, generator: &gen)
+            let w = Tensor.randomUniform(g.weightShape, -0.1, 0.1, generator: &gen)
+            let y = Tensor(uninitialized: g.outShape), dx = Tensor(uninitialized: g.inShape), dw = Tensor(zeros: g.weightShape)
+            let tf = bestTime(reps: reps) { Conv2D.forward(g, x: x.data, weight: w.data, bias: nil, y: y.data) }
+            let tb = bestTime(reps: reps) {
+                Conv2D.backward(g, x: x.data, weight: w.data, dy: y.data, dx: dx.data, dWeight: dw.data, dBias: nil)
+            }
+            let fwd = g.flops / tf / 1e9, bwd = 2 * g.flops / tb / 1e9
+            if json {
+                print(jsonLine([("bench", "conv"), ("net", c.net), ("layer", c.name), ("batch", batch),
+                                ("shape", [c.cin, c.cout, c.k, c.s, c.hw, c.groups]),
+                                ("forward_gflops", fwd), ("backward_gflops", bwd),
+                                ("forward_ms", tf * 1000), ("backward_ms", tb * 1000)]))
+            } else {
+                print(String(format: "%-20@ %-18@ fwd %7.1f GFLOP/s %8.2f ms   bwd %7.1f GFLOP/s %8.2f ms",
+                             c.net as NSString, c.name as NSString, fwd, tf * 1000, bwd, tb * 1000))
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import XCTest
+import Kernels
+
+/// Every convolution path (depthwise, direct pointwise GEMM, chunked im2col, per-image im2col) against a naive
+/// double-precision loop, on awkward shapes.
+final class ConvolutionTests: XCTestCase {
+    struct Case { var n, cin, cout, h, w, k, s, d, groups: Int; var padding: Padding; var label: String }
+
+    let cases: [Case] = [
+        Case(n: 1, cin: 3, cout: 4, h: 7, w: 9, k: 3, s: 1, d: 1, groups: 1, padding: .explicit(1, 1), label: "batch 1, non-square"),
+        Case(n: 3, cin: 3, cout: 5, h: 8, w: 11, k: 3, s: 2, d: 1, groups: 1, padding: .same, label: "stride 2 SAME (asymmetric)"),
+        Case(n: 2, cin: 4, cout: 6, h: 6, w: 5, k: 3, s: 1, d: 1, groups: 2, padding: .explicit(1, 1), label: "groups 2"),
+        Case(n: 3, cin: 6, cout: 6, h: 9, w: 8, k: 3, s: 2, d: 1, groups: 6, padding: .same, label: "depthwise stride 2 SAME"),
+        Case(n: 2, cin: 5, cout: 5, h: 10, w: 7, k: 5, s: 1, d: 2, groups: 5, padding: .same, label: "depthwise 5x5 dilation 2"),
+        Case(n: 2, cin: 3, cout: 4, h: 9, w: 9, k: 3, s: 1, d: 2, groups: 1, padding: .explicit(2, 2), label: "dilation 2"),
+        Case(n: 3, cin: 5, cout: 7, h: 40, w: 41, k: 1, s: 1, d: 1, groups: 1, padding: .explicit(0, 0), label: "pointwise direct GEMM"),
+        Case(n: 2, cin: 2, cout: 3, h: 33, w: 34, k: 3, s: 1, d: 1, groups: 1, padding: .explicit(1, 1), label: "per-image im2col"),
+        Case(n: 3, cin: 4, cout: 3, h: 7, w: 6, k: 1, s: 2, d: 1, groups: 1, padding: .explicit(0, 0), label: "1x1 stride 2"),
+        Case(n: 1, cin: 2, cout: 2, h: 5, w: 5, k: 7, s: 2, d: 1, groups: 1, padding: .explicit(3, 3), label: "kernel larger than input"),
+    ]
+
+    func geometry(_ c: Case) -> ConvGeometry {
+        ConvGeometry(batch: c.n, inChannels: c.cin, height: c.h, width: c.w, outChannels: c.cout, kernel: (c.k, c.k),
+                     stride: (c.s, c.s), dilation: (c.d, c.d), padding: c.padding, groups: c.groups)
+    }
+
+    func testSamePaddingMatchesTensorFlow() {
+        let g = ConvGeometry(batch: 1, inChannels: 1, height: 224, width: 224, outChannels: 1, kernel: (3, 3), stride: (2, 2), padding: .same)
+        XCTAssertEqual([g.outH, g.padTop, g.padBottom], [112, 0, 1], "stride-2 SAME pads only bottom/right at 224")
+        let g5 = ConvGeometry(batch: 1, inChannels: 1, height: 28, width: 28, outChannels: 1, kernel: (5, 5), stride: (2, 2), padding: .same)
+        XCTAssertEqual([g5.outH, g5.padTop, g5.padBottom], [14, 1, 2])
+        let g1 = ConvGeometry(batch: 1, inChannels: 1, height: 7, width: 7, outChannels: 1, kernel: (3, 3), stride: (1, 1), padding: .same)
+        XCTAssertEqual([g1.outH, g1.padTop, g1.padBottom], [7, 1, 1])
+    }
+
+    func testForwardAgainstNaiveLoop() {
+        for (i, c) in cases.enumerated() {
+            let g = geometry(c)
+            let x = randomArray(g.inShape.reduce(1, *), seed: UInt64(i))
+            let w = randomArray(g.weightShape.reduce(1, *), seed: UInt64(100 + i))
+            let b = randomArray(c.cout, seed: UInt64(200 + i))
+            var y = [Float](repeating: .nan, count: g.outShape.reduce(1, *))
+            y.withUnsafeMutableBufferPointer { Conv2D.forward(g, x: x, weight: w, bias: b, y: $0.baseAddress!) }
+            let expected = Reference.conv2d(g, x: x, w: w, bias: b)
+            XCTAssertLessThan(maxAbsDiff(y, expected), 1e-4, c.label)
+        }
+    }
+
+    func testBackwardAgainstNaiveLoop() {
+        for (i, c) in cases.enumerated() {
+            let g = geometry(c)
+            let x = randomArray(g.inShape.reduce(1, *), seed: UInt64(i))
+            let w = randomArray(g.weightShape.reduce(1, *), seed: UInt64(100 + i))
+            let dy = randomArray(g.outShape.reduce(1, *), seed: UInt64(300 + i))
+            var dx = [Float](repeating: .nan, count: x.count)
+            var dw = [Float](repeating: 0.5, count: w.count)  // accumulates onto what is there
+            var db = [Float](repeating: 0, count: c.cout)
+            dx.withUnsafeMutableBufferPointer { dxp in dw.withUnsafeMutableBufferPointer { dwp in db.withUnsafeMutableBufferPointer { dbp in
+                Conv2D.backward(g, x: x, weight: w, dy: dy, dx: dxp.baseAddress!, dWeight: dwp.baseAddress!, dBias: dbp.baseAddress!)
+            } } }
+            let (edx, edw) = Reference.conv2dBackward(g, x: x, w: w, dy: dy)
+            XCTAssertLessThan(maxAbsDiff(dx, edx), 1e-4, "dx " + c.label)
+            XCTAssertLessThan(maxAbsDiff(dw, edw.map { $0 + 0.5 }), 2e-4, "dw " + c.label)
+            let plane = g.outH * g.outW
+            let edb = (0..<c.cout).map { co in (0..<c.n).reduce(0.0) { s, n in s + dy[(n * c.cout + co) * plane..<(n * c.cout + co + 1) * plane].reduce(0.0) { $0 + Double($1) } } }
+            XCTAssertLessThan(maxAbsDiff(db, edb), 1e-4, "db " + c.label)
+        }
+    }
+
+    func testPoolingAgainstNaiveLoop() {
+        let shapes: [(Int, Int, Int, Int, Int, Int, Padding)] = [
+            (1, 2, 7, 9, 3, 2, .explicit(1, 1)), (3, 1, 8, 8, 2, 2, .explicit(0, 0)), (2, 3, 5, 6, 3, 1, .same), (2, 2, 9, 9, 3, 2, .same)]
+        for (i, s) in shapes.enumerated() {
+            let g = ConvGeometry(batch: s.0, inChannels: s.1, height: s.2, width: s.3, outChannels: s.1,
+                                 kernel: (s.4, s.4), stride: (s.5, s.5), padding: s.6, groups: s.1)
+            let x = randomArray(g.inShape.reduce(1, *), seed: UInt64(i))
+            var y = [Float](repeating: 0, count: g.outShape.reduce(1, *))
+            var arg = [Int32](repeating: 0, count: y.count)
+            y.withUnsafeMutableBufferPointer { yp in arg.withUnsafeMutableBufferPointer { Pooling.maxForward(g, x: x, y: yp.baseAddress!, argmax: $0.baseAddress!) } }
+            XCTAssertLessThan(maxAbsDiff(y, Reference.pool(g, x: x, max: true, countIncludePad: true)), 1e-6, "max \(i)")
+            for include in [true, false] {
+                y.withUnsafeMutableBufferPointer { Pooling.avgForward(g, x: x, y: $0.baseAddress!, countIncludePad: include) }
+                XCTAssertLessThan(maxAbsDiff(y, Reference.pool(g, x: x, max: false, countIncludePad: include)), 1e-6, "avg \(i) \(include)")
+            }
+        }
+    }
+
+    func testNormalisationKernelsAgainstNaive() {
+        let n = 3, c = 2, s = 5
+        let x = randomArray(n * c * s, seed: 9, lo: 2, hi: 4)
+        let gamma: [Float] = [1.5, -0.5], beta: [Float] = [0.1, 0.2]
+        var y = [Float](repeating: 0, count: x.count), mean = [Float](repeating: 0, count: c), inv = mean, variance = mean
+        y.withUnsafeMutableBufferPointer { yp in mean.withUnsafeMutableBufferPointer { mp in inv.withUnsafeMutableBufferPointer { ip in variance.withUnsafeMutableBufferPointer { vp in
+            BatchNormKernel.forwardTraining(x: x, n: n, c: c, s: s, eps: 1e-5, gamma: gamma, beta: beta, y: yp.baseAddress!,
+                                            mean: mp.baseAddress!, invStd: ip.baseAddress!, variance: vp.baseAddress!)
+        } } } }
+        for ch in 0..<c {
+            let vals = (0..<n).flatMap { i in (0..<s).map { Double(x[(i * c + ch) * s + $0]) } }
+            let mu = vals.reduce(0, +) / Double(vals.count)
+            let v = vals.map { ($0 - mu) * ($0 - mu) }.reduce(0, +) / Double(vals.count)
+            XCTAssertEqual(Double(mean[ch]), mu, accuracy: 1e-5); XCTAssertEqual(Double(variance[ch]), v, accuracy: 1e-5)
+            for i in 0..<n { for q in 0..<s {
+                let idx = (i * c + ch) * s + q
+                XCTAssertEqual(Double(y[idx]), (Double(x[idx]) - mu) / (v + 1e-5).squareRoot() * Double(gamma[ch]) + Double(beta[ch]), accuracy: 1e-4)
+            } }
+        }
+        var sm = [Float](repeating: 0, count: 6)
+        let logits: [Float] = [1, 2, 3, 1000, 1000, 999]
+        sm.withUnsafeMutableBufferPointer { SoftmaxKernel.forward(x: logits, rows: 2, width: 3, y: $0.baseAddress!) }
+        let e = [exp(-2.0), exp(-1.0), 1.0], z = e.reduce(0, +)
+        XCTAssertEqual(Double(sm[0]), e[0] / z, accuracy: 1e-6)
+        XCTAssertEqual(Double(sm[5]), 1 / (2 * M_E + 1), accuracy: 1e-6, "large logits stay finite")
+    }
+
+    func testActivationDerivativesMatchFiniteDifferences() {
+        for f in Activation.allCases {
+            for x: Float in [-4.5, -2, -0.7, 0.3, 1.1, 2.9, 5.5, 7] {
+                let h: Float = 1e-3
+                let num = (Double(f.value(x + h)) - Double(f.value(x - h))) / Double(2 * h)
+                XCTAssertEqual(Double(f.derivative(x)), num, accuracy: 2e-3, "\(f) at \(x)")
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import XCTest
+import Kernels
+
+final class TensorTests: XCTestCase {
+    func testViewsShareMemoryAndCopyOnContiguous() {
+        let t = Tensor(shape: [2, 3], values: [0, 1, 2, 3, 4, 5])
+        let p = t.permuted([1, 0])
+        XCTAssertEqual(p.shape, [3, 2])
+        XCTAssertFalse(p.isContiguous)
+        XCTAssertEqual(p.toArray(), [0, 3, 1, 4, 2, 5])
+        XCTAssertEqual(t.reshaped([3, -1]).shape, [3, 2])
+        let s = t.slice(dim: 1, 1..<3)
+        XCTAssertEqual(s.toArray(), [1, 2, 4, 5])
+        s[0, 0] = 10
+        XCTAssertEqual(t[0, 1], 10, "a slice is a view")
+        XCTAssertTrue(t.contiguous() === t)
+    }
+
+    func testPermute3DMatchesIndexMath() {
+        let t = Tensor(shape: [2, 3, 4], values: (0..<24).map(Float.init))
+        let p = t.permuted([2, 0, 1]).contiguous()
+        for a in 0..<4 { for b in 0..<2 { for c in 0..<3 { XCTAssertEqual(p[a, b, c], t[b, c, a]) } } }
+    }
+
+    func testGEMMAgainstNaiveLoopWithTransposes() {
+        for (m, n, k) in [(1, 1, 1), (3, 5, 7), (17, 4, 33)] {
+            for ta in [false, true] { for tb in [false, true] {
+                let a = randomArray(m * k, seed: 1), b = randomArray(k * n, seed: 2)
+                var c = randomArray(m * n, seed: 3)
+                var expected = [Double](repeating: 0, count: m * n)
+                for i in 0..<m { for j in 0..<n {
+                    var s = 0.0
+                    for q in 0..<k { s += Double(ta ? a[q * m + i] : a[i * k + q]) * Double(tb ? b[j * k + q] : b[q * n + j]) }
+                    expected[i * n + j] = 2 * s + 0.5 * Double(c[i * n + j])
+                } }
+                c.withUnsafeMutableBufferPointer { cp in
+                    sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 2, a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n,
+                          beta: 0.5, c: cp.baseAddress!, ldc: n)
+                }
+                XCTAssertLessThan(maxAbsDiff(c, expected), 1e-4, "m\(m) n\(n) k\(k) ta\(ta) tb\(tb)")
+            } }
+        }
+    }
+
+    func testSeededGeneratorIsReproducible() {
+        var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42), c = SeededGenerator(seed: 43)
+        let xs = (0..<5).map { _ in a.next() }
+        XCTAssertEqual(xs, (0..<5).map { _ in b.next() })
+        XCTAssertNotEqual(xs, (0..<5).map { _ in c.next() })
+        var g = SeededGenerator(seed: 7)
+        let normals = (0..<20000).map { _ in Double(g.nextNormal()) }
+        let mean = normals.reduce(0, +) / 20000, variance = normals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / 20000
+        XCTAssertEqual(mean, 0, accuracy: 0.03); XCTAssertEqual(variance, 1, accuracy: 0.05)
+    }
+}

@@ -1,0 +1,104 @@
+import XCTest
+import Kernels
+import Layers
+
+/// Every layer's backward against central finite differences (tolerance explained in GradientCheck.swift).
+final class LayerGradientTests: XCTestCase {
+    var gen = SeededGenerator(seed: 5)
+
+    func testConv2dVariants() {
+        let configs: [(cin: Int, cout: Int, k: Int, s: Int, groups: Int, pad: Padding, hw: (Int, Int))] = [
+            (3, 4, 3, 1, 1, .explicit(1, 1), (5, 6)),
+            (4, 6, 3, 2, 2, .same, (7, 6)),
+            (4, 4, 3, 2, 4, .same, (7, 7)),
+            (3, 5, 1, 1, 1, .explicit(0, 0), (4, 3)),
+        ]
+        for c in configs {
+            let conv = Conv2d(c.cin, c.cout, kernel: c.k, stride: c.s, padding: c.pad, groups: c.groups, generator: &gen)
+            checkGradients(conv, input: randomTensor([2, c.cin, c.hw.0, c.hw.1], seed: 1))
+        }
+        let dilated = Conv2d(2, 3, kernel: 3, padding: .explicit(2, 2), dilation: 2, generator: &gen)
+        checkGradients(dilated, input: randomTensor([1, 2, 6, 6], seed: 2))
+    }
+
+    func testLinearOnMatrixAndTokens() {
+        checkGradients(Linear(5, 3, generator: &gen), input: randomTensor([4, 5], seed: 3))
+        checkGradients(Linear(4, 6, bias: false, generator: &gen), input: randomTensor([2, 3, 4], seed: 4))
+    }
+
+    func testBatchNormTrainingAndInference() {
+        let bn = BatchNorm(3)
+        for c in 0..<3 { bn.weight.value.data[c] = 1 + 0.3 * Float(c); bn.bias.value.data[c] = -0.2 * Float(c) }
+        checkGradients(bn, input: randomTensor([4, 3, 2, 3], seed: 5), training: true)
+        bn.runningMean.fill(0.1); bn.runningVar.fill(0.7)
+        checkGradients(bn, input: randomTensor([2, 3, 2, 2], seed: 6), training: false)
+        let frozenStats = BatchNorm(2); frozenStats.usesRunningStatistics = true
+        checkGradients(frozenStats, input: randomTensor([3, 2], seed: 7), training: true)
+        checkGradients(BatchNorm(4), input: randomTensor([5, 4], seed: 8), training: true)
+    }
+
+    func testLayerNorm() {
+        let ln = LayerNorm(6)
+        for i in 0..<6 { ln.weight.value.data[i] = 0.5 + 0.1 * Float(i); ln.bias.value.data[i] = 0.05 * Float(i) }
+        checkGradients(ln, input: randomTensor([2, 3, 6], seed: 9))
+    }
+
+    func testActivations() {
+        for f in Activation.allCases {
+            // Keep inputs off the kinks at 0, ±3 and 6.
+            let x = spreadTensor([2, 3, 4], seed: 10, gap: 0.37)
+            checkGradients(ActivationLayer(f), input: x)
+        }
+    }
+
+    func testPooling() {
+        checkGradients(MaxPool2d(kernel: 3, stride: 2, padding: .explicit(1, 1)), input: spreadTensor([2, 2, 7, 6], seed: 11))
+        checkGradients(MaxPool2d(kernel: 2), input: spreadTensor([1, 3, 4, 4], seed: 12))
+        checkGradients(AvgPool2d(kernel: 3, stride: 2, padding: .explicit(1, 1)), input: randomTensor([2, 2, 5, 6], seed: 13))
+        checkGradients(AvgPool2d(kernel: 3, stride: 1, padding: .same, countIncludePad: false), input: randomTensor([1, 2, 4, 5], seed: 14))
+        checkGradients(GlobalAvgPool(), input: randomTensor([3, 4, 2, 3], seed: 15))
+    }
+
+    func testDropoutWithFixedMask() {
+        let d = Dropout(0.4, seed: 3)
+        checkGradients(d, input: randomTensor([3, 8], seed: 16), beforeForward: { d.generator = SeededGenerator(seed: 3) })
+        let y = d.forward(Tensor(shape: [1000], repeating: 1), mode: .training).toArray()
+        let kept = y.filter { $0 != 0 }
+        XCTAssertEqual(Double(kept.count) / 1000, 0.6, accuracy: 0.06)
+        XCTAssertTrue(kept.allSatisfy { abs($0 - 1 / 0.6) < 1e-6 }, "survivors are scaled by 1/(1-p)")
+        XCTAssertEqual(d.forward(Tensor(shape: [5], repeating: 2), mode: .inference).toArray(), [2, 2, 2, 2, 2])
+    }
+
+    func testSoftmaxAttentionAndShapeLayers() {
+        checkGradients(Softmax(), input: randomTensor([3, 5], seed: 17))
+        let attention = MultiHeadSelfAttention(dim: 8, heads: 2, generator: &gen)
+        checkGradients(attention, input: randomTensor([2, 5, 8], seed: 18))
+        checkGradients(Sequential([Reshape([3, 4]), Permute([0, 2, 1]), Flatten()]), input: randomTensor([2, 12], seed: 19))
+    }
+
+    func testContainers() {
+        let block = Residual(Sequential([Conv2d(3, 3, kernel: 3, padding: .explicit(1, 1), generator: &gen), BatchNorm(3),
+                                         ActivationLayer(.silu)]),
+                             shortcut: Conv2d(3, 3, kernel: 1, generator: &gen))
+        checkGradients(block, input: randomTensor([2, 3, 4, 4], seed: 20))
+        checkGradients(Residual(Linear(4, 4, generator: &gen)), input: randomTensor([3, 4], seed: 21))
+        let branches = Concat([("a", Conv2d(2, 3, kernel: 1, generator: &gen)), ("b", Conv2d(2, 1, kernel: 3, padding: .explicit(1, 1), generator: &gen))])
+        checkGradients(branches, input: randomTensor([2, 2, 3, 3], seed: 22))
+        let net = Sequential([Conv2d(2, 4, kernel: 3, stride: 2, padding: .same, generator: &gen), BatchNorm(4), ActivationLayer(.gelu),
+                              GlobalAvgPool(), Linear(4, 3, generator: &gen)])
+        checkGradients(net, input: randomTensor([3, 2, 6, 6], seed: 23))
+    }
+
+    func testCrossEntropyGradientMatchesFiniteDifferences() {
+        let loss = SoftmaxCrossEntropy(labelSmoothing: 0.15, classWeights: [1, 2, 0.5, 1.5])
+        let z = randomTensor([5, 4], seed: 24, lo: -2, hi: 2), targets = [0, 3, 2, 1, 1]
+        let g = loss(logits: z, targets: targets).gradient.toArray()
+        for i in 0..<z.count {
+            let s = z.data[i]
+            z.data[i] = s + 1e-2; let up = Double(loss(logits: z, targets: targets).loss)
+            z.data[i] = s - 1e-2; let down = Double(loss(logits: z, targets: targets).loss)
+            z.data[i] = s
+            XCTAssertEqual(Double(g[i]), (up - down) / 2e-2, accuracy: 1e-3)
+        }
+    }
+}
