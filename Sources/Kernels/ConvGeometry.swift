@@ -18,7 +18,7 @@ public struct ConvGeometry: Equatable, Sendable {
     public init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int,
                 kernel: (Int, Int), stride: (Int, Int) = (1, 1), dilation: (Int, Int) = (1, 1),
                 padding: Padding = .explicit(0, 0), groups: Int = 1) {
-        precondition(groups >= 1 && inChannels % groups == 0 && outChannels % groups == 0,
+        require(groups >= 1 && inChannels % groups == 0 && outChannels % groups == 0,
                      "channels \(inChannels)→\(outChannels) are not divisible by groups \(groups)")
         self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width
         self.outChannels = outChannels; kernelH = kernel.0; kernelW = kernel.1
@@ -34,7 +34,7 @@ public struct ConvGeometry: Equatable, Sendable {
         }
         outH = (height + padTop + padBottom - effH) / strideH + 1
         outW = (width + padLeft + padRight - effW) / strideW + 1
-        precondition(outH > 0 && outW > 0, "a \(kernelH)×\(kernelW) window does not fit a \(height)×\(width) input")
+        require(outH > 0 && outW > 0, "a \(kernelH)×\(kernelW) window does not fit a \(height)×\(width) input")
     }
 
     public var inShape: [Int] { [batch, inChannels, height, width] }

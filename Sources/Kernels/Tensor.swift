@@ -36,13 +36,13 @@ public final class Tensor: CustomStringConvertible {
     }
 
     public init(storage: TensorStorage, shape: [Int], strides: [Int], offset: Int = 0) {
-        precondition(shape.count == strides.count, "shape and strides differ in rank")
+        require(shape.count == strides.count, "shape and strides differ in rank")
         self.storage = storage; self.shape = shape; self.strides = strides; self.offset = offset
     }
 
     /// Zero-filled dense tensor.
     public convenience init(zeros shape: [Int]) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        require(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         let n = shape.reduce(1, *)
         let s = TensorStorage(capacity: n)
         s.base.initialize(repeating: 0, count: max(n, 1))
@@ -62,7 +62,7 @@ public final class Tensor: CustomStringConvertible {
     }
 
     public convenience init(shape: [Int], values: [Float]) {
-        precondition(values.count == shape.reduce(1, *), "\(values.count) values do not fill shape \(shape)")
+        require(values.count == shape.reduce(1, *), "\(values.count) values do not fill shape \(shape)")
         self.init(uninitialized: shape)
         values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: values.count) }
     }
@@ -71,25 +71,25 @@ public final class Tensor: CustomStringConvertible {
 
     /// A view with a new shape over the same dense memory; one dimension may be -1.
     public func reshaped(_ newShape: [Int]) -> Tensor {
-        precondition(isContiguous, "reshape needs a contiguous tensor; call contiguous() first")
+        require(isContiguous, "reshape needs a contiguous tensor; call contiguous() first")
         var dims = newShape
         if let i = dims.firstIndex(of: -1) {
             let known = dims.enumerated().filter { $0.offset != i }.map(\.element).reduce(1, *)
             dims[i] = known == 0 ? 0 : count / known
         }
-        precondition(dims.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
+        require(dims.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
         return Tensor(storage: storage, shape: dims, strides: Tensor.contiguousStrides(dims), offset: offset)
     }
 
     /// A view with dimensions reordered: result dimension i is source dimension `order[i]`.
     public func permuted(_ order: [Int]) -> Tensor {
-        precondition(order.sorted() == Array(0..<rank), "\(order) is not a permutation of 0..<\(rank)")
+        require(order.sorted() == Array(0..<rank), "\(order) is not a permutation of 0..<\(rank)")
         return Tensor(storage: storage, shape: order.map { shape[$0] }, strides: order.map { strides[$0] }, offset: offset)
     }
 
     /// A view of indices `range` along dimension `dim`.
     public func slice(dim: Int, _ range: Range<Int>) -> Tensor {
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[dim], "slice \(range) out of \(shape[dim])")
+        require(range.lowerBound >= 0 && range.upperBound <= shape[dim], "slice \(range) out of \(shape[dim])")
         var s = shape; s[dim] = range.count
         return Tensor(storage: storage, shape: s, strides: strides, offset: offset + range.lowerBound * strides[dim])
     }
@@ -114,7 +114,7 @@ public final class Tensor: CustomStringConvertible {
     }
 
     public func fill(_ value: Float) {
-        precondition(isContiguous, "fill needs a contiguous tensor")
+        require(isContiguous, "fill needs a contiguous tensor")
         data.update(repeating: value, count: count)
     }
 
@@ -125,10 +125,10 @@ public final class Tensor: CustomStringConvertible {
     }
 
     private func linearOffset(_ index: [Int]) -> Int {
-        precondition(index.count == rank, "index rank \(index.count) != tensor rank \(rank)")
+        require(index.count == rank, "index rank \(index.count) != tensor rank \(rank)")
         var o = 0
         for d in 0..<rank {
-            precondition(index[d] >= 0 && index[d] < shape[d], "index \(index) out of shape \(shape)")
+            require(index[d] >= 0 && index[d] < shape[d], "index \(index) out of shape \(shape)")
             o += index[d] * strides[d]
         }
         return o
