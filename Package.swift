@@ -33,16 +33,19 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: uncheckedKernels),
         // Layers with forward and backward side by side, losses, optimisers, schedules.
         .target(name: "Layers", dependencies: ["Kernels"], swiftSettings: optimized),
+        // Checkpoints: safetensors, PyTorch .pth (legacy and zip) through a restricted unpickler.
+        .target(name: "WeightsIO", dependencies: ["Kernels"], swiftSettings: optimized),
         // Image decoding (libpng) and datasets.
         .target(name: "ImageData", dependencies: ["Kernels", "CPNG"], swiftSettings: optimized),
         // The command-line front end.
         .executableTarget(name: "tlab", dependencies: [
-            "Kernels", "Layers", "ImageData",
+            "Kernels", "Layers", "ImageData", "WeightsIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels"]),
         .testTarget(name: "ImageDataTests", dependencies: ["ImageData", "Kernels"]),
+        .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO", "Kernels"], exclude: ["Fixtures"]),
     ]
 )

@@ -1,0 +1,119 @@
+import Foundation
+import Kernels
+
+/// The safetensors format: an 8-byte little-endian header length, a JSON header
+/// `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {…}}`, then the raw data.
+/// Reading memory-maps the file and checks every size and offset against it before touching data.
+public enum Safetensors {
+    /// Headers above this are refused (the format's own reference implementation uses 100 MB).
+    public static let maxHeaderBytes = 100_000_000
+
+    public static func read(path: String) throws -> StateDict {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw WeightsError("\(path): cannot open (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw WeightsError("\(path): cannot stat") }
+        let size = Int(st.st_size)
+        guard size > 0 else { throw WeightsError("\(path): empty file is too short for a safetensors file") }
+        guard let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED else {
+            throw WeightsError("\(path): cannot memory-map")
+        }
+        defer { munmap(map, size) }
+        return try parse(UnsafeRawBufferPointer(start: map, count: size), name: path)
+    }
+
+    public static func read(bytes: [UInt8], name: String) throws -> StateDict {
+        try bytes.withUnsafeBytes { try parse($0, name: name) }
+    }
+
+    static func parse(_ buf: UnsafeRawBufferPointer, name: String) throws -> StateDict {
+        guard buf.count >= 8 else { throw WeightsError("\(name): \(buf.count) bytes is too short for a safetensors file") }
+        var n = 0
+        for i in 0..<8 { n |= Int(buf[i]) << (8 * i) }
+        guard n > 0, n <= maxHeaderBytes, 8 + n <= buf.count else {
+            throw WeightsError("\(name): header length \(n) does not fit a file of \(buf.count) bytes")
+        }
+        let header = Data(buf[8..<8 + n])
+        guard let json = try? JSONSerialization.jsonObject(with: header) as? [String: Any] else {
+            throw WeightsError("\(name): header is not a JSON object")
+        }
+        let dataStart = 8 + n, dataSize = buf.count - dataStart
+        var sd = StateDict()
+        if let meta = json["__metadata__"] as? [String: Any] {
+            for (k, v) in meta { sd.metadata[k] = "\(v)" }
+        }
+        var spans: [(Int, Int, String)] = []
+        for (key, value) in json where key != "__metadata__" {
+            guard let info = value as? [String: Any], let dtypeName = info["dtype"] as? String,
+                  let shape = (info["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  let offsets = (info["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }), offsets.count == 2 else {
+                throw WeightsError("\(name): tensor \(key) has a malformed header entry")
+            }
+            guard let dtype = ElementType(safetensors: dtypeName) else { throw WeightsError("\(name): tensor \(key) has unsupported dtype \(dtypeName)") }
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw WeightsError("\(name): tensor \(key) has a negative dimension") }
+            let (begin, end) = (offsets[0], offsets[1])
+            let count = shape.reduce(1, *)
+            guard begin >= 0, begin <= end, end <= dataSize else {
+                throw WeightsError("\(name): tensor \(key) data [\(begin), \(end)) lies outside the \(dataSize) data bytes")
+            }
+            guard end - begin == count * dtype.size else {
+                throw WeightsError("\(name): tensor \(key) has \(end - begin) bytes for shape \(shape) of \(dtypeName)")
+            }
+            spans.append((begin, end, key))
+            let t = Tensor(uninitialized: shape)
+            let src = buf.baseAddress! + dataStart + begin
+            for i in 0..<count { t.data[i] = dtype.load(src, i) }
+            sd.entries.append((key, t))
+        }
+        spans.sort { $0.0 < $1.0 }
+        for (a, b) in zip(spans, spans.dropFirst()) where b.0 < a.1 {
+            throw WeightsError("\(name): tensors \(a.2) and \(b.2) overlap")
+        }
+        // The format stores tensors sorted by name; keep file order stable for callers by sorting by offset.
+        let order = Dictionary(uniqueKeysWithValues: spans.enumerated().map { ($0.element.2, $0.offset) })
+        sd.entries.sort { order[$0.name]! < order[$1.name]! }
+        return sd
+    }
+
+    /// Writes float32 tensors atomically (a temporary file renamed over `path`).
+    public static func write(_ sd: StateDict, to path: String) throws {
+        var header: [String: Any] = [:]
+        var offset = 0
+        for (name, t) in sd.entries {
+            header[name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + t.count * 4]]
+            offset += t.count * 4
+        }
+        if !sd.metadata.isEmpty { header["__metadata__"] = sd.metadata }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while json.count % 8 != 0 { json.append(0x20) }  // pad with spaces so the data starts 8-byte aligned
+        var out = Data(capacity: 8 + json.count + offset)
+        var n = UInt64(json.count).littleEndian
+        withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
+        out.append(json)
+        for (_, t) in sd.entries {
+            let c = t.contiguous()
+            out.append(UnsafeBufferPointer(start: c.data, count: c.count))
+        }
+        try writeAtomically(out, to: path)
+    }
+}
+
+/// Writes to `path.tmp-PID`, syncs, then renames: readers see the old file or the new one, never a torn one,
+/// and a full disk leaves the old file in place.
+public func writeAtomically(_ data: Data, to path: String) throws {
+    let tmp = path + ".tmp-\(getpid())"
+    guard FileManager.default.createFile(atPath: tmp, contents: nil) else {
+        throw WeightsError("\(path): cannot create \(tmp) (\(String(cString: strerror(errno))))")
+    }
+    do {
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp))
+        try h.write(contentsOf: data)
+        try h.synchronize()
+        try h.close()
+        guard rename(tmp, path) == 0 else { throw WeightsError("\(path): rename failed (\(String(cString: strerror(errno))))") }
+    } catch {
+        unlink(tmp)
+        throw error is WeightsError ? error : WeightsError("\(path): write failed: \(error.localizedDescription)")
+    }
+}
