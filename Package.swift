@@ -35,17 +35,20 @@ let package = Package(
         .target(name: "Layers", dependencies: ["Kernels"], swiftSettings: optimized),
         // Checkpoints: safetensors, PyTorch .pth (legacy and zip) through a restricted unpickler.
         .target(name: "WeightsIO", dependencies: ["Kernels"], swiftSettings: optimized),
+        // Pretrained architectures: definitions, layer groups, preprocessing facts, weight loading by name.
+        .target(name: "Backbones", dependencies: ["Kernels", "Layers", "WeightsIO"], swiftSettings: optimized),
         // Image decoding (libpng) and datasets.
         .target(name: "ImageData", dependencies: ["Kernels", "CPNG"], swiftSettings: optimized),
         // The command-line front end.
         .executableTarget(name: "tlab", dependencies: [
-            "Kernels", "Layers", "ImageData", "WeightsIO",
+            "Kernels", "Layers", "ImageData", "WeightsIO", "Backbones",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels"]),
         .testTarget(name: "ImageDataTests", dependencies: ["ImageData", "Kernels"]),
+        .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Layers", "Kernels", "WeightsIO", "ImageData"], exclude: ["Fixtures"]),
         .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO", "Kernels"], exclude: ["Fixtures"]),
     ]
 )

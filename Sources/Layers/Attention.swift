@@ -8,6 +8,10 @@ public final class MultiHeadSelfAttention: Layer {
     public let dim, heads: Int
     public let qkv: Linear
     public let proj: Linear
+    /// How the parameters are named: timm's `qkv.weight`/`proj.weight` or torchvision's (nn.MultiheadAttention)
+    /// `in_proj_weight`/`out_proj.weight`.
+    public enum Naming: Sendable { case timm, torchvision }
+    public var naming: Naming = .timm
     private var packed: Tensor?      // [B, T, 3D]
     private var probabilities: Tensor? // [B, H, T, T]
 
@@ -19,7 +23,12 @@ public final class MultiHeadSelfAttention: Layer {
     }
 
     public var namedParameters: [(String, Parameter)] {
-        prefixed("qkv", qkv.namedParameters) + prefixed("proj", proj.namedParameters)
+        switch naming {
+        case .timm:
+            return prefixed("qkv", qkv.namedParameters) + prefixed("proj", proj.namedParameters)
+        case .torchvision:
+            return [("in_proj_weight", qkv.weight), ("in_proj_bias", qkv.bias!)] + prefixed("out_proj", proj.namedParameters)
+        }
     }
 
     var headDim: Int { dim / heads }

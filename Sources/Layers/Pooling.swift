@@ -91,3 +91,49 @@ public final class GlobalAvgPool: Layer {
         return dx
     }
 }
+
+/// PyTorch's AdaptiveAvgPool2d: output cell i averages input rows ⌊i·H/out⌋ ..< ⌈(i+1)·H/out⌉ (same for columns).
+public final class AdaptiveAvgPool2d: Layer {
+    public let outputSize: Int
+    private var inShape: [Int]?
+    public init(_ outputSize: Int) { self.outputSize = outputSize }
+    public var namedParameters: [(String, Parameter)] { [] }
+
+    func bins(_ size: Int) -> [Range<Int>] {
+        (0..<outputSize).map { i in (i * size / outputSize)..<(((i + 1) * size + outputSize - 1) / outputSize) }
+    }
+
+    // x[N, C, H, W] → y[N, C, out, out]
+    public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
+        let x = x.contiguous(), s = x.shape
+        inShape = s
+        if s[2] == outputSize && s[3] == outputSize { return x }
+        let rows = bins(s[2]), cols = bins(s[3]), o = outputSize
+        let y = Tensor(uninitialized: [s[0], s[1], o, o])
+        for p in 0..<s[0] * s[1] {
+            let src = x.data + p * s[2] * s[3], dst = y.data + p * o * o
+            for i in 0..<o { for j in 0..<o {
+                var acc: Float = 0
+                for r in rows[i] { for c in cols[j] { acc += src[r * s[3] + c] } }
+                dst[i * o + j] = acc / Float(rows[i].count * cols[j].count)
+            } }
+        }
+        return y
+    }
+
+    public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        guard needInputGradient else { return nil }
+        let s = cached(inShape, "AdaptiveAvgPool2d"), dy = dy.contiguous()
+        if s[2] == outputSize && s[3] == outputSize { return dy }
+        let rows = bins(s[2]), cols = bins(s[3]), o = outputSize
+        let dx = Tensor(zeros: s)
+        for p in 0..<s[0] * s[1] {
+            let src = dy.data + p * o * o, dst = dx.data + p * s[2] * s[3]
+            for i in 0..<o { for j in 0..<o {
+                let v = src[i * o + j] / Float(rows[i].count * cols[j].count)
+                for r in rows[i] { for c in cols[j] { dst[r * s[3] + c] += v } }
+            } }
+        }
+        return dx
+    }
+}

@@ -1,30 +1,42 @@
 import ArgumentParser
 import Foundation
+import Backbones
 import Kernels
+import Layers
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure kernel speed on this machine.",
-        discussion: "gemm: one n×n×n sgemm through OpenBLAS. conv: the main convolution shapes of ResNet-18 and EfficientNet-Lite0 at batch 32, forward and backward.")
+        discussion: """
+            gemm: one n×n×n sgemm through OpenBLAS. conv: the main convolution shapes of ResNet-18 and \
+            EfficientNet-Lite0 at batch 32, forward and backward. forward: a backbone's inference pass \
+            (frozen feature extraction). train: forward, backward and an AdamW step with every layer trainable.
+            """)
 
-    enum Kind: String, ExpressibleByArgument, CaseIterable { case gemm, conv }
+    enum Kind: String, ExpressibleByArgument, CaseIterable { case gemm, conv, forward, train }
 
     @Argument(help: "What to measure: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var kind: Kind
 
     @Option(help: "Matrix size for gemm.") var n = 2048
-    @Option(help: "Batch size for conv.") var batch = 32
+    @Option(help: "Batch size for conv, forward and train.") var batch = 32
+    @Option(help: "Backbone for forward and train.") var backbone = "efficientnet_lite0"
+    @Option(help: "Input resolution for forward and train (default: the backbone's own).") var res: Int?
     @Option(help: "Timed repetitions (the best one counts).") var reps = 5
     @Flag(help: "One JSON object per line.") var json = false
 
     func validate() throws {
         guard n > 0, batch > 0, reps > 0 else { throw ValidationError("--n, --batch and --reps must be positive") }
+        if kind == .forward || kind == .train, Backbones.spec(backbone) == nil {
+            throw ValidationError("unknown backbone '\(backbone)'; known: \(Backbones.names.joined(separator: ", "))")
+        }
     }
 
     func run() throws {
         switch kind {
         case .gemm: benchGEMM()
         case .conv: benchConv()
+        case .forward, .train: benchBackbone(train: kind == .train)
         }
     }
 
@@ -36,6 +48,36 @@ struct Bench: ParsableCommand {
         let gflops = 2 * Double(n) * Double(n) * Double(n) / t / 1e9
         if json { print(jsonLine([("bench", "gemm"), ("n", n), ("gflops", gflops)])) }
         else { print(String(format: "sgemm %d³: %.1f GFLOP/s (%.1f ms)", n, gflops, t * 1000)) }
+    }
+
+    func benchBackbone(train: Bool) {
+        let net = Backbones.make(backbone)!
+        let r = res ?? net.spec.preprocessing.resolution
+        var gen = SeededGenerator(seed: 3)
+        let x = Tensor.randomUniform([batch, 3, r, r], -1, 1, generator: &gen)
+        let t: Double
+        if train {
+            let params = net.features.parameters + net.classifier.parameters
+            let opt = AdamW(groups: [ParameterGroup(name: "all", parameters: params, learningRate: 1e-4)])
+            let targets = (0..<batch).map { $0 % 1000 }
+            t = bestTime(reps: reps) {
+                opt.zeroGrad()
+                let logits = net.classifier.forward(net.features.forward(x, mode: .training), mode: .training)
+                let (_, g) = SoftmaxCrossEntropy()(logits: logits, targets: targets)
+                _ = net.features.backward(net.classifier.backward(g, needInputGradient: true)!, needInputGradient: false)
+                opt.step()
+            }
+        } else {
+            t = bestTime(reps: reps) { _ = net.features.forward(x, mode: .inference) }
+        }
+        let ips = Double(batch) / t
+        if json {
+            print(jsonLine([("backbone", backbone), ("mode", train ? "train" : "forward"), ("res", r), ("batch", batch),
+                            ("img_per_s", ips), ("peak_rss_mb", peakRSSMegabytes())]))
+        } else {
+            print(String(format: "%@ %@ @%d batch %d: %.1f img/s (%.0f ms/batch), peak RSS %.0f MB",
+                         backbone, train ? "train" : "forward", r, batch, ips, t * 1000, peakRSSMegabytes()))
+        }
     }
 
     struct ConvCase { let net, name: String; let cin, cout, k, s, hw: Int; let groups: Int; let padding: Padding }

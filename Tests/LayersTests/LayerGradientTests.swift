@@ -102,3 +102,38 @@ final class LayerGradientTests: XCTestCase {
         }
     }
 }
+
+/// The layers the pretrained backbones add.
+final class BackboneLayerGradientTests: XCTestCase {
+    var gen = SeededGenerator(seed: 8)
+
+    func testDropPathWithFixedDraws() {
+        let d = DropPath(0.5, seed: 4)
+        checkGradients(d, input: randomTensor([6, 2, 3], seed: 1), beforeForward: { d.generator = SeededGenerator(seed: 4) })
+        let y = d.forward(Tensor(shape: [400, 3], repeating: 1), mode: .training).toArray()
+        let rows = stride(from: 0, to: y.count, by: 3).map { Array(y[$0..<$0 + 3]) }
+        XCTAssertTrue(rows.allSatisfy { $0 == [0, 0, 0] || $0 == [2, 2, 2] }, "whole samples are dropped or scaled by 1/(1-p)")
+        XCTAssertEqual(Double(rows.filter { $0[0] == 0 }.count) / 400, 0.5, accuracy: 0.08)
+        XCTAssertEqual(d.forward(Tensor(shape: [2, 2], repeating: 3), mode: .inference).toArray(), [3, 3, 3, 3])
+    }
+
+    func testSqueezeExcitation() {
+        let se = SqueezeExcitation(channels: 4, squeezed: 2, activation: .silu, names: ("fc1", "fc2"), generator: &gen)
+        checkGradients(se, input: randomTensor([2, 4, 3, 3], seed: 2))
+        XCTAssertEqual(se.namedParameters.map(\.0), ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"])
+    }
+
+    func testViTTokenLayers() {
+        let tokens = ClassTokenAndPosition(tokens: 4, dim: 3, names: ("cls_token", "pos_embed"), generator: &gen)
+        tokens.classToken.value.data.update(from: [0.3, -0.2, 0.1], count: 3)
+        checkGradients(Sequential([PatchTokens(), tokens, SelectToken(1)]), input: randomTensor([2, 3, 2, 2], seed: 3))
+        checkGradients(Sequential([PatchTokens(), tokens, SelectToken(0)]), input: randomTensor([2, 3, 2, 2], seed: 4))
+    }
+
+    func testAdaptiveAveragePoolingMatchesPyTorchBins() {
+        checkGradients(AdaptiveAvgPool2d(3), input: randomTensor([2, 2, 5, 7], seed: 5))
+        // 5 → 3 bins: [0,2), [1,4), [3,5)
+        let y = AdaptiveAvgPool2d(3).forward(Tensor(shape: [1, 1, 5, 5], values: (0..<25).map { Float($0 / 5 + 1) }), mode: .inference)
+        XCTAssertEqual((0..<3).map { y[0, 0, $0, 0] }, [1.5, 3, 4.5])
+    }
+}

