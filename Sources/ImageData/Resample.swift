@@ -7,16 +7,19 @@ public enum Resample {
     struct Taps { let start: [Int]; let weights: [[Float]] }
 
     static func taps(from inSize: Int, to outSize: Int) -> Taps {
-        let scale = Double(inSize) / Double(outSize)
-        let stretch = max(scale, 1), support = stretch  // triangle support 1, widened by the shrink factor
+        // Float arithmetic throughout, as PyTorch's CPU kernel for float tensors computes its weights,
+        // so both round the same way.
+        let scale = Float(inSize) / Float(outSize)
+        let support: Float = scale >= 1 ? scale : 1
+        let invScale: Float = scale >= 1 ? 1 / scale : 1
         var starts: [Int] = [], weights: [[Float]] = []
         for o in 0..<outSize {
-            let center = (Double(o) + 0.5) * scale
+            let center = scale * (Float(o) + 0.5)
             let lo = max(Int(center - support + 0.5), 0), hi = min(Int(center + support + 0.5), inSize)
-            var w = (lo..<hi).map { max(0, 1 - abs((Double($0) - center + 0.5) / stretch)) }
+            var w = (lo..<hi).map { j -> Float in max(0, 1 - abs((Float(j) - center + 0.5) * invScale)) }
             let total = w.reduce(0, +)
-            if total > 0 { w = w.map { $0 / total } }
-            starts.append(lo); weights.append(w.map { Float($0) })
+            if total != 0 { w = w.map { $0 / total } }
+            starts.append(lo); weights.append(w)
         }
         return Taps(start: starts, weights: weights)
     }

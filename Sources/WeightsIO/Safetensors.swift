@@ -63,7 +63,7 @@ public enum Safetensors {
             spans.append((begin, end, key))
             let t = Tensor(uninitialized: shape)
             let src = buf.baseAddress! + dataStart + begin
-            for i in 0..<count { t.data[i] = dtype.load(src, i) }
+            dtype.convert(src, count: count, into: t.data)
             sd.entries.append((key, t))
         }
         spans.sort { $0.0 < $1.0 }
@@ -87,33 +87,14 @@ public enum Safetensors {
         if !sd.metadata.isEmpty { header["__metadata__"] = sd.metadata }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         while json.count % 8 != 0 { json.append(0x20) }  // pad with spaces so the data starts 8-byte aligned
-        var out = Data(capacity: 8 + json.count + offset)
-        var n = UInt64(json.count).littleEndian
-        withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
-        out.append(json)
+        let w = try AtomicFileWriter(path: path)
+        try w.write((0..<8).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) })
+        try w.write([UInt8](json))
         for (_, t) in sd.entries {
             let c = t.contiguous()
-            out.append(UnsafeBufferPointer(start: c.data, count: c.count))
+            try w.write(c.data, count: c.count * 4)
         }
-        try writeAtomically(out, to: path)
+        try w.commit()
     }
 }
 
-/// Writes to `path.tmp-PID`, syncs, then renames: readers see the old file or the new one, never a torn one,
-/// and a full disk leaves the old file in place.
-public func writeAtomically(_ data: Data, to path: String) throws {
-    let tmp = path + ".tmp-\(getpid())"
-    guard FileManager.default.createFile(atPath: tmp, contents: nil) else {
-        throw WeightsError("\(path): cannot create \(tmp) (\(String(cString: strerror(errno))))")
-    }
-    do {
-        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp))
-        try h.write(contentsOf: data)
-        try h.synchronize()
-        try h.close()
-        guard rename(tmp, path) == 0 else { throw WeightsError("\(path): rename failed (\(String(cString: strerror(errno))))") }
-    } catch {
-        unlink(tmp)
-        throw error is WeightsError ? error : WeightsError("\(path): write failed: \(error.localizedDescription)")
-    }
-}

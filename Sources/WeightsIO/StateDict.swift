@@ -45,6 +45,15 @@ enum ElementType: String {
         switch self { case .f64, .i64: return 8; case .f32, .i32: return 4; case .f16, .bf16, .i16: return 2; case .i8, .u8, .bool: return 1 }
     }
 
+    /// Converts `count` consecutive little-endian elements to Float (a plain copy for f32 on little-endian hosts).
+    func convert(_ raw: UnsafeRawPointer, count: Int, into out: UnsafeMutablePointer<Float>) {
+        if self == .f32 && 1.littleEndian == 1 {
+            UnsafeMutableRawPointer(out).copyMemory(from: raw, byteCount: count * 4)
+            return
+        }
+        for i in 0..<count { out[i] = load(raw, i) }
+    }
+
     /// Element `i` of little-endian raw data as Float.
     @inline(__always) func load(_ raw: UnsafeRawPointer, _ i: Int) -> Float {
         switch self {

@@ -100,6 +100,11 @@ public enum TorchCheckpoint {
                 throw WeightsError("\(name): \(tensorName) \(r.shape) reaches past its storage of \(available) elements")
             }
             let t = Tensor(uninitialized: r.shape)
+            if r.strides == Tensor.contiguousStrides(r.shape) || count <= 1 {
+                raw.withUnsafeBytes { p in dtype.convert(p.baseAddress! + r.offset * dtype.size, count: count, into: t.data) }
+                sd.entries.append((tensorName, t))
+                continue
+            }
             raw.withUnsafeBytes { p in
                 let base = p.baseAddress!
                 let rank = r.shape.count

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Backbones
+import Foundation
+import ImageData
+import Kernels
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Classify PNG images with a pretrained backbone's ImageNet head.",
+        discussion: "Preprocessing is the backbone's own (see `tlab backbones`). Weights come from weights/NAME.safetensors unless --weights is given.")
+
+    @Option(help: "Backbone name.") var backbone = "efficientnet_lite0"
+    @Flag(help: "Use the original ImageNet-1k classifier (the only head `predict` knows so far).") var imagenet = false
+    @Option(help: "How many classes to print per image.") var top = 5
+    @Option(help: "Weights file (default: weights/NAME.safetensors).") var weights: String?
+    @Flag(help: "One JSON line per file: {\"file\", \"top\": [{\"class\", \"label\", \"p\"}]}.") var json = false
+    @Argument(help: "PNG files.") var files: [String]
+
+    func validate() throws {
+        guard imagenet else { throw ValidationError("say --imagenet: predicting with a trained run's head is not available yet") }
+        guard Backbones.spec(backbone) != nil else { throw ValidationError("unknown backbone '\(backbone)'; known: \(Backbones.names.joined(separator: ", "))") }
+        guard (1...1000).contains(top) else { throw ValidationError("--top must be between 1 and 1000") }
+        guard !files.isEmpty else { throw ValidationError("give at least one PNG file") }
+    }
+
+    func run() throws {
+        let net = try PretrainedWeights.load(arch: backbone, from: weights ?? PretrainedWeights.defaultPath(arch: backbone))
+        let p = net.spec.preprocessing, r = p.resolution
+        for chunk in stride(from: 0, to: files.count, by: 16).map({ Array(files[$0..<min($0 + 16, files.count)]) }) {
+            let x = Tensor(uninitialized: [chunk.count, 3, r, r])
+            for (i, f) in chunk.enumerated() {
+                let pixels = Preprocess.evaluation(try PNGCodec.decode(file: f), resizeShorterSide: p.resizeTo, crop: r, mean: p.mean, std: p.std)
+                pixels.withUnsafeBufferPointer { (x.data + i * 3 * r * r).update(from: $0.baseAddress!, count: 3 * r * r) }
+            }
+            let logits = net.logits(x)
+            for (i, f) in chunk.enumerated() {
+                let row = (0..<1000).map { Double(logits[i, $0]) }
+                let m = row.max()!, e = row.map { exp($0 - m) }, z = e.reduce(0, +)
+                let best = row.indices.sorted { row[$0] > row[$1] }.prefix(top)
+                if json {
+                    let entries = best.map { "{\"class\":\($0),\"label\":\(quoted(imageNetClassNames[$0])),\"p\":\(String(format: "%.6f", e[$0] / z))}" }
+                    print("{\"file\":\(quoted(f)),\"top\":[\(entries.joined(separator: ","))]}")
+                } else {
+                    print(f)
+                    for c in best { print(String(format: "  %5.1f %%  %4d  %@", 100 * e[c] / z, c, imageNetClassNames[c])) }
+                }
+            }
+        }
+    }
+
+    func quoted(_ s: String) -> String {
+        let data = try! JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
+        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+    }
+}
