@@ -3,10 +3,11 @@
 
     python bench/pytorch_reference.py gemm
     python bench/pytorch_reference.py conv [--batch 32]
+    python bench/pytorch_reference.py forward|train --backbone NAME [--res 224] [--batch 32]
 
 Prints the same JSON lines as `tlab bench ... --json`, so the two can be put side by side.
 """
-import argparse, json, time
+import argparse, json, resource, time
 import torch
 
 CONV_CASES = [  # net, layer, cin, cout, k, stride, hw, groups, padding ("same" = TF SAME)
@@ -71,11 +72,73 @@ def bench_conv(args):
                           "forward_ms": round(tf * 1000, 2), "backward_ms": round(tb * 1000, 2)}))
 
 
+def make_backbone(name):
+    import torchvision.models as tvm
+    if name == "efficientnet_lite0":
+        from efficientnet_lite_pytorch import EfficientNet  # pip install efficientnet-lite-pytorch==0.1.0
+        return EfficientNet.from_name("efficientnet-lite0")
+    if name == "vit_ti16":
+        import timm
+        return timm.create_model("vit_tiny_patch16_224", pretrained=False)
+    return {"efficientnet_b0": tvm.efficientnet_b0, "resnet18": tvm.resnet18, "resnet50": tvm.resnet50, "vgg16": tvm.vgg16,
+            "vgg16_bn": tvm.vgg16_bn, "mobilenet_v2": tvm.mobilenet_v2, "vit_b16": tvm.vit_b_16}[name]()
+
+
+def bench_backbone(args, train):
+    torch.manual_seed(0)
+    model = make_backbone(args.backbone)
+    x = torch.randn(args.batch, 3, args.res, args.res)
+    if train:
+        # What `tlab bench train` times: forward in training mode, cross-entropy, backward, AdamW step, every layer trainable.
+        model.train()
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        target = torch.arange(args.batch) % 1000
+        def step():
+            opt.zero_grad(set_to_none=False)
+            torch.nn.functional.cross_entropy(model(x), target).backward()
+            opt.step()
+        t = best_time(step, args.reps)
+    else:
+        # Frozen feature extraction: inference mode, no autograd, features only (no ImageNet head).
+        model.eval()
+        features = feature_extractor(model, args.backbone)
+        with torch.no_grad():
+            t = best_time(lambda: features(x), args.reps)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"backbone": args.backbone, "mode": "train" if train else "forward", "res": args.res, "batch": args.batch,
+                      "img_per_s": round(args.batch / t, 2), "peak_rss_mb": round(rss), "impl": "pytorch",
+                      "threads": torch.get_num_threads()}))
+
+
+def feature_extractor(model, name):
+    """The network minus its ImageNet classifier, as tlab's `features`."""
+    import torch.nn as nn
+    if name == "efficientnet_lite0":
+        return lambda x: model._avg_pooling(model.extract_features(x)).flatten(1)
+    if name.startswith("resnet"):
+        model.fc = nn.Identity(); return model
+    if name.startswith("vgg"):
+        model.classifier[6] = nn.Identity(); return model
+    if name in ("efficientnet_b0", "mobilenet_v2"):
+        model.classifier = nn.Identity(); return model
+    if name == "vit_b16":
+        model.heads = nn.Identity(); return model
+    if name == "vit_ti16":
+        model.reset_classifier(0); return model
+    raise ValueError(name)
+
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["gemm", "conv"])
+    p.add_argument("kind", choices=["gemm", "conv", "forward", "train"])
+    p.add_argument("--backbone", default="efficientnet_lite0")
+    p.add_argument("--res", type=int, default=224)
     p.add_argument("--n", type=int, default=2048)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--reps", type=int, default=5)
     args = p.parse_args()
-    {"gemm": bench_gemm, "conv": bench_conv}[args.kind](args)
+    torch.set_num_threads(2)
+    if args.kind in ("forward", "train"):
+        bench_backbone(args, args.kind == "train")
+    else:
+        {"gemm": bench_gemm, "conv": bench_conv}[args.kind](args)

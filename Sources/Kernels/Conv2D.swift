@@ -1,3 +1,5 @@
+import Dispatch
+
 /// 2-D convolution over NCHW tensors; weights are [outC, inC/groups, kH, kW] as in PyTorch.
 ///
 /// Three paths, picked by shape: depthwise (a direct loop per channel plane), large pointwise (one GEMM per
@@ -24,9 +26,12 @@ public enum Conv2D {
     // MARK: forward
 
     /// y[N, outC, outH, outW] = conv(x, weight) + bias.
+    /// `activation` is applied to the output in the same pass (identity by default), which is how inference
+    /// fuses conv → batch norm → activation.
     public static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                               bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
-        if g.isDepthwise { depthwiseForward(g, x: x, weight: weight, bias: bias, y: y); return }
+                               bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, activation: Activation = .identity) {
+        if g.isDepthwise { depthwiseForward(g, x: x, weight: weight, bias: bias, y: y, activation: activation); return }
+        defer { if activation != .identity { activation.forward(y, y, count: g.batch * g.outChannels * g.outH * g.outW) } }
         let hw = g.outH * g.outW, inPlane = g.height * g.width
         if usesDirectGEMM(g) {
             for n in 0..<g.batch {
@@ -212,28 +217,66 @@ public enum Conv2D {
 
     // MARK: depthwise
 
+    /// Depthwise forward. Each input plane is copied once, zero-padded and split into `stride` column phases,
+    /// so that every tap reads a contiguous row with no bounds checks; each 16-wide output vector then sums
+    /// all k×k taps in a register and is stored once.
     static func depthwiseForward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                 bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) {
+                                 bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, activation: Activation) {
         let hw = g.outH * g.outW, inPlane = g.height * g.width, kk = g.kernelH * g.kernelW, C = g.inChannels
-        Parallel.forEach(g.batch * C, grain: 2) { r in
-            for item in r {
-                let c = item % C
-                let xp = x + item * inPlane, yp = y + item * hw, w = weight + c * kk
-                yp.update(repeating: bias?[c] ?? 0, count: hw)
-                for i in 0..<g.kernelH {
-                    let rows = g.validRows(i)
-                    for oh in rows {
-                        let xrow = xp + (oh * g.strideH - g.padTop + i * g.dilationH) * g.width
-                        let yrow = yp + oh * g.outW
-                        for j in 0..<g.kernelW {
-                            let wv = w[i * g.kernelW + j], off = j * g.dilationW - g.padLeft
-                            let colsOK = g.validColumns(j)
-                            if g.strideW == 1 {
-                                for ow in colsOK { yrow[ow] += wv * xrow[ow + off] }
-                            } else {
-                                for ow in colsOK { yrow[ow] += wv * xrow[ow * g.strideW + off] }
+        let sw = g.strideW, sh = g.strideH
+        let paddedH = g.height + g.padTop + g.padBottom, paddedW = g.width + g.padLeft + g.padRight
+        let phaseW = (paddedW + sw - 1) / sw               // columns per phase
+        let scratchPerThread = paddedH * phaseW * sw
+        let threads = Parallel.cores
+        // Where tap (i, j) of output (0, 0) sits in the phase-split plane.
+        let taps = (0..<kk).map { t -> Int in
+            let i = t / g.kernelW, col = (t % g.kernelW) * g.dilationW
+            return ((col % sw) * paddedH + i * g.dilationH) * phaseW + col / sw
+        }
+        Workspace.shared.with(scratchPerThread * threads) { scratch in
+            let chunks = min(threads, g.batch * C)
+            DispatchQueue.concurrentPerform(iterations: chunks) { t in
+                let padded = scratch + t * scratchPerThread
+                let lo = g.batch * C * t / chunks, hi = g.batch * C * (t + 1) / chunks
+                for item in lo..<hi {
+                    let c = item % C
+                    let xp = x + item * inPlane, yp = y + item * hw, w = weight + c * kk
+                    // padded[phase][row][k] = input(row − padTop, k·sw + phase − padLeft), zero outside.
+                    padded.update(repeating: 0, count: scratchPerThread)
+                    for r in 0..<g.height {
+                        let src = xp + r * g.width, row = r + g.padTop
+                        for col in 0..<g.width {
+                            let pc = col + g.padLeft
+                            padded[((pc % sw) * paddedH + row) * phaseW + pc / sw] = src[col]
+                        }
+                    }
+                    let b = bias?[c] ?? 0
+                    taps.withUnsafeBufferPointer { tap in
+                        for oh in 0..<g.outH {
+                            let yrow = yp + oh * g.outW, base = padded + oh * sh * phaseW
+                            var ow = 0
+                            while ow + 16 <= g.outW {
+                                var acc = SIMD16<Float>(repeating: b)
+                                for t in 0..<kk {
+                                    acc += w[t] * UnsafeRawPointer(base + tap[t] + ow).loadUnaligned(as: SIMD16<Float>.self)
+                                }
+                                UnsafeMutableRawPointer(yrow + ow).storeBytes(of: acc, as: SIMD16<Float>.self)
+                                ow += 16
+                            }
+                            while ow < g.outW {
+                                var acc = b
+                                for t in 0..<kk { acc += w[t] * base[tap[t] + ow] }
+                                yrow[ow] = acc
+                                ow += 1
                             }
                         }
+                    }
+                    // The plane is still in cache: apply the activation now rather than in another pass.
+                    switch activation {
+                    case .identity: break
+                    case .relu: for q in 0..<hw { yp[q] = max(yp[q], 0) }
+                    case .relu6: for q in 0..<hw { yp[q] = min(max(yp[q], 0), 6) }
+                    default: for q in 0..<hw { yp[q] = activation.value(yp[q]) }
                     }
                 }
             }

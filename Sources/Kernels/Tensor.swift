@@ -2,15 +2,17 @@
 public final class TensorStorage {
     public let base: UnsafeMutablePointer<Float>
     public let capacity: Int
+    private let allocatedBytes: Int
 
     public init(capacity: Int) {
         self.capacity = capacity
-        // 64-byte alignment keeps AVX-512 loads aligned for whole rows.
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1) * 4, alignment: 64)
+        // 64-byte alignment (BufferPool's) keeps AVX-512 loads aligned for whole rows.
+        let (raw, size) = BufferPool.shared.allocate(bytes: max(capacity, 1) * 4)
+        allocatedBytes = size
         base = raw.bindMemory(to: Float.self, capacity: max(capacity, 1))
     }
 
-    deinit { UnsafeMutableRawPointer(base).deallocate() }
+    deinit { BufferPool.shared.release(UnsafeMutableRawPointer(base), size: allocatedBytes) }
 }
 
 /// A float32 strided tensor: a view (shape, strides, offset) over shared storage.

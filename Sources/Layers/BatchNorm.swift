@@ -34,6 +34,19 @@ public final class BatchNorm: Layer {
         [("running_mean", runningMean), ("running_var", runningVar), ("num_batches_tracked", batchesTracked)]
     }
 
+    /// Whether a forward in `mode` normalises with the running statistics (and so can be folded away).
+    public func usesRunningStatistics(in mode: ForwardMode) -> Bool { !mode.training || usesRunningStatistics }
+
+    /// Inference-mode batch norm as y = x·scale + shift per channel.
+    public func inferenceScaleShift() -> (scale: [Float], shift: [Float]) {
+        var scale = [Float](repeating: 0, count: channels), shift = scale
+        for c in 0..<channels {
+            scale[c] = weight.value.data[c] / (runningVar.data[c] + eps).squareRoot()
+            shift[c] = bias.value.data[c] - runningMean.data[c] * scale[c]
+        }
+        return (scale, shift)
+    }
+
     // x[N, C, …] → y, same shape
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         precondition(x.rank >= 2 && x.shape[1] == channels, "BatchNorm(\(channels)) got input \(x.shape)")

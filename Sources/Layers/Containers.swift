@@ -22,12 +22,28 @@ public final class Sequential: Layer {
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         var h = x
         let first = firstTrainableIndex ?? children.count
-        for (i, (_, layer)) in children.enumerated() {
+        func childMode(_ i: Int) -> ForwardMode {
             // Layers before the first trainable one are never back-propagated through: keep nothing.
             let reached = mode.inputGradient || i >= first
-            let childMode = ForwardMode(training: mode.training, keepForBackward: mode.keepForBackward && reached,
-                                        inputGradient: mode.inputGradient || i > first)
-            h = layer.forward(h, mode: childMode)
+            return ForwardMode(training: mode.training, keepForBackward: mode.keepForBackward && reached,
+                               inputGradient: mode.inputGradient || i > first)
+        }
+        var i = 0
+        while i < children.count {
+            // conv → batch norm on running statistics [→ activation], with nothing kept for backward, runs
+            // as one folded convolution.
+            if let conv = children[i].1 as? Conv2d, i + 1 < children.count, let bn = children[i + 1].1 as? BatchNorm,
+               !childMode(i).keepForBackward, !childMode(i + 1).keepForBackward, bn.usesRunningStatistics(in: mode) {
+                var activation = Activation.identity, used = 2
+                if i + 2 < children.count, let a = children[i + 2].1 as? ActivationLayer, !childMode(i + 2).keepForBackward {
+                    activation = a.function; used = 3
+                }
+                h = conv.forwardFolding(bn, activation: activation, h)
+                i += used
+                continue
+            }
+            h = children[i].1.forward(h, mode: childMode(i))
+            i += 1
         }
         return h
     }

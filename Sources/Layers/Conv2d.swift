@@ -46,6 +46,29 @@ public final class Conv2d: Layer {
         return y
     }
 
+    /// Inference-only conv → batch norm (running statistics) → activation in one pass: the batch norm is
+    /// folded into a scaled copy of the weights and a bias, the activation applied as the output is written.
+    /// Nothing is kept for backward.
+    public func forwardFolding(_ bn: BatchNorm, activation: Activation, _ x: Tensor) -> Tensor {
+        let x = x.contiguous()
+        let g = geometry(for: x.shape)
+        let (scale, shift) = bn.inferenceScaleShift()
+        let perOut = weight.value.count / outChannels
+        let y = Tensor(uninitialized: g.outShape)
+        Workspace.shared.with(weight.value.count + outChannels) { folded in
+            let w = weight.value.data, b = folded + weight.value.count
+            for co in 0..<outChannels {
+                let s = scale[co]
+                for q in 0..<perOut { folded[co * perOut + q] = w[co * perOut + q] * s }
+                b[co] = (bias?.value.data[co] ?? 0) * s + shift[co]
+            }
+            Conv2D.forward(g, x: x.data, weight: folded, bias: b, y: y.data, activation: activation)
+        }
+        input = nil
+        geometry = g
+        return y
+    }
+
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
         let x = cached(input, "Conv2d"), g = geometry!
         let dy = dy.contiguous()

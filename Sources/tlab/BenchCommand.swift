@@ -24,6 +24,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Input resolution for forward and train (default: the backbone's own).") var res: Int?
     @Option(help: "Timed repetitions (the best one counts).") var reps = 5
     @Flag(help: "One JSON object per line.") var json = false
+    @Flag(help: "forward: also print where the time goes, by layer kind.") var profile = false
 
     func validate() throws {
         guard n > 0, batch > 0, reps > 0 else { throw ValidationError("--n, --batch and --reps must be positive") }
@@ -70,6 +71,7 @@ struct Bench: ParsableCommand {
         } else {
             t = bestTime(reps: reps) { _ = net.features.forward(x, mode: .inference) }
         }
+        if profile && !train { printProfile(net, x) }
         let ips = Double(batch) / t
         if json {
             print(jsonLine([("backbone", backbone), ("mode", train ? "train" : "forward"), ("res", r), ("batch", batch),
@@ -77,6 +79,38 @@ struct Bench: ParsableCommand {
         } else {
             print(String(format: "%@ %@ @%d batch %d: %.1f img/s (%.0f ms/batch), peak RSS %.0f MB",
                          backbone, train ? "train" : "forward", r, batch, ips, t * 1000, peakRSSMegabytes()))
+        }
+    }
+
+    /// Times every leaf layer of one inference pass and sums by kind.
+    func printProfile(_ net: Backbone, _ x: Tensor) {
+        var totals: [String: Double] = [:]
+        func kind(_ l: Layer, _ input: Tensor) -> String {
+            switch l {
+            case let c as Conv2d:
+                let g = c.geometry(for: input.shape)
+                return g.isDepthwise ? "conv depthwise \(g.kernelH)x\(g.kernelW)/\(g.strideH)" : g.kernelH == 1 ? "conv 1x1" : "conv \(g.kernelH)x\(g.kernelW)"
+            case is BatchNorm: return "batchnorm"
+            case let a as ActivationLayer: return "activation \(a.function)"
+            default: return String(describing: type(of: l))
+            }
+        }
+        func walk(_ l: Layer, _ x: Tensor) -> Tensor {
+            switch l {
+            case let s as Sequential: return s.layers.reduce(x) { walk($1, $0) }
+            case let r as Residual:
+                let y = walk(r.body, x)
+                let t0 = now(); let out = Residual(Identity()).forward(y, mode: .inference); totals["residual add", default: 0] += now() - t0
+                return out
+            default:
+                let t0 = now(); let y = l.forward(x, mode: .inference); totals[kind(l, x), default: 0] += now() - t0
+                return y
+            }
+        }
+        _ = walk(net.features, x)
+        let all = totals.values.reduce(0, +)
+        for (k, v) in totals.sorted(by: { $0.value > $1.value }) {
+            print(String(format: "  %-28@ %8.1f ms  %5.1f %%", k as NSString, v * 1000, 100 * v / all))
         }
     }
 

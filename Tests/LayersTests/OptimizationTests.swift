@@ -142,3 +142,27 @@ final class OptimizationTests: XCTestCase {
         XCTAssertEqual(frozen.runningMean.data[0], 0, "frozen BatchNorm keeps its statistics")
     }
 }
+
+final class FusionTests: XCTestCase {
+    /// Inference folds conv → batch norm → activation into one convolution; it must compute what the three
+    /// layers compute one by one, for every conv path and activation.
+    func testFoldedConvBatchNormActivationMatchesUnfused() {
+        var gen = SeededGenerator(seed: 11)
+        let configs: [(Int, Int, Int, Int, Int, Activation, Int)] = [  // in, out, kernel, stride, groups, activation, side
+            (3, 8, 3, 2, 1, .relu6, 9), (8, 8, 3, 1, 8, .relu6, 7), (8, 8, 5, 2, 8, .silu, 37), (4, 6, 1, 1, 1, .relu, 33), (6, 4, 1, 1, 1, .identity, 5)]
+        for (cin, cout, k, s, groups, act, side) in configs {
+            let conv = Conv2d(cin, cout, kernel: k, stride: s, padding: .same, groups: groups, bias: act == .silu, generator: &gen)
+            let bn = BatchNorm(cout, eps: 1e-3)
+            for c in 0..<cout {
+                bn.weight.value.data[c] = 0.5 + gen.nextFloat(); bn.bias.value.data[c] = gen.nextFloat() - 0.5
+                bn.runningMean.data[c] = gen.nextFloat() - 0.5; bn.runningVar.data[c] = 0.2 + gen.nextFloat()
+            }
+            let layers: [Layer] = act == .identity ? [conv, bn] : [conv, bn, ActivationLayer(act)]
+            let x = randomTensor([2, cin, side, side], seed: 3)
+            let fused = Sequential(layers).forward(x, mode: .inference).toArray()
+            let oneByOne = layers.reduce(x) { $1.forward($0, mode: ForwardMode(training: false, keepForBackward: true)) }.toArray()
+            XCTAssertEqual(fused.count, oneByOne.count)
+            for (a, b) in zip(fused, oneByOne) { XCTAssertEqual(a, b, accuracy: 2e-5, "\(k)x\(k)/\(s) groups \(groups) \(act)") }
+        }
+    }
+}
