@@ -7,7 +7,7 @@ import Foundation
 public final class BufferPool: @unchecked Sendable {
     public static let shared = BufferPool()
     /// Released buffers kept for reuse, in bytes; beyond it the oldest are freed.
-    public var limitBytes = 3 << 30
+    public var limitBytes = 1 << 30
     private var free: [Int: [UnsafeMutableRawPointer]] = [:]   // by size class
     private var order: [(Int, UnsafeMutableRawPointer)] = []
     private var cachedBytes = 0

@@ -276,6 +276,7 @@ public enum Conv2D {
                     case .identity: break
                     case .relu: for q in 0..<hw { yp[q] = max(yp[q], 0) }
                     case .relu6: for q in 0..<hw { yp[q] = min(max(yp[q], 0), 6) }
+                    case .silu: for q in 0..<hw { let v = yp[q]; yp[q] = v / (1 + fastExp(-v)) }
                     default: for q in 0..<hw { yp[q] = activation.value(yp[q]) }
                     }
                 }

@@ -24,3 +24,14 @@ public enum BLASThreads {
         set { openblas_set_num_threads(Int32(newValue)) }
     }
 }
+
+extension BLASThreads {
+    /// Runs `body` over 0..<count split across cores, with OpenBLAS single-threaded inside: many small
+    /// GEMMs (attention heads) are faster side by side than each spread over all cores.
+    public static func perCore(_ count: Int, _ body: (Range<Int>) -> Void) {
+        let saved = BLASThreads.count
+        BLASThreads.count = 1
+        defer { BLASThreads.count = saved }
+        Parallel.forEach(count, grain: 1, body)
+    }
+}

@@ -133,12 +133,24 @@ public enum LayerNormKernel {
 
 /// Softmax over the last dimension.
 public enum SoftmaxKernel {
+    /// One row, on the calling thread (for callers that already run one task per core).
+    @inline(__always) public static func row(_ p: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, width: Int) {
+        var mx = -Float.infinity; for q in 0..<width { mx = max(mx, p[q]) }
+        var s: Float = 0; for q in 0..<width { let e = fastExp(p[q] - mx); o[q] = e; s += e }
+        let inv = 1 / s; for q in 0..<width { o[q] *= inv }
+    }
+
+    @inline(__always) public static func rowBackward(_ p: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, width: Int) {
+        var dot: Float = 0; for q in 0..<width { dot += p[q] * g[q] }
+        for q in 0..<width { o[q] = p[q] * (g[q] - dot) }
+    }
+
     public static func forward(x: UnsafePointer<Float>, rows: Int, width: Int, y: UnsafeMutablePointer<Float>) {
         Parallel.forEach(rows, grain: 16) { r in
             for row in r {
                 let p = x + row * width, o = y + row * width
                 var mx = -Float.infinity; for q in 0..<width { mx = max(mx, p[q]) }
-                var s: Float = 0; for q in 0..<width { let e = expf(p[q] - mx); o[q] = e; s += e }
+                var s: Float = 0; for q in 0..<width { let e = fastExp(p[q] - mx); o[q] = e; s += e }
                 let inv = 1 / s; for q in 0..<width { o[q] *= inv }
             }
         }

@@ -41,12 +41,14 @@ public final class MultiHeadSelfAttention: Layer {
         let p = Tensor(uninitialized: [b, heads, t, t])
         let mixed = Tensor(uninitialized: [b, t, dim])
         let scale = 1 / Float(dh).squareRoot()
-        for bi in 0..<b {
-            for h in 0..<heads {
+        let heads = heads, dim = dim
+        BLASThreads.perCore(b * heads) { range in
+            for item in range {
+                let bi = item / heads, h = item % heads
                 let base = q.data + bi * t * ld + h * dh
                 let probs = p.data + (bi * heads + h) * t * t
                 sgemm(transB: true, m: t, n: t, k: dh, alpha: scale, a: base, lda: ld, b: base + dim, ldb: ld, c: probs, ldc: t)
-                SoftmaxKernel.forward(x: probs, rows: t, width: t, y: probs)
+                for r in 0..<t { SoftmaxKernel.row(probs + r * t, probs + r * t, width: t) }
                 sgemm(m: t, n: dh, k: t, a: probs, lda: t, b: base + 2 * dim, ldb: ld,
                       c: mixed.data + bi * t * dim + h * dh, ldc: dim)
             }
@@ -61,16 +63,21 @@ public final class MultiHeadSelfAttention: Layer {
         let dMixed = proj.backward(dy, needInputGradient: true)!.contiguous()
         let dq = Tensor(uninitialized: q.shape)
         let scale = 1 / Float(dh).squareRoot()
-        Workspace.shared.with(t * t) { dProbs in
-            for bi in 0..<b {
-                for h in 0..<heads {
+        let heads = heads, dim = dim
+        do {
+            BLASThreads.perCore(b * heads) { range in
+                // Each chunk owns its dP scratch: chunks run at the same time.
+                let dProbs = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
+                defer { dProbs.deallocate() }
+                for item in range {
+                    let bi = item / heads, h = item % heads
                     let base = q.data + bi * t * ld + h * dh, dBase = dq.data + bi * t * ld + h * dh
                     let probs = p.data + (bi * heads + h) * t * t
                     let dOut = dMixed.data + bi * t * dim + h * dh
                     // dV = Pᵀ·dO, dP = dO·Vᵀ
                     sgemm(transA: true, m: t, n: dh, k: t, a: probs, lda: t, b: dOut, ldb: dim, c: dBase + 2 * dim, ldc: ld)
                     sgemm(transB: true, m: t, n: t, k: dh, a: dOut, lda: dim, b: base + 2 * dim, ldb: ld, c: dProbs, ldc: t)
-                    SoftmaxKernel.backward(y: probs, dy: dProbs, rows: t, width: t, dx: dProbs)
+                    for r in 0..<t { SoftmaxKernel.rowBackward(probs + r * t, dProbs + r * t, dProbs + r * t, width: t) }
                     // dQ = scale·dS·K, dK = scale·dSᵀ·Q
                     sgemm(m: t, n: dh, k: t, alpha: scale, a: dProbs, lda: t, b: base + dim, ldb: ld, c: dBase, ldc: ld)
                     sgemm(transA: true, m: t, n: dh, k: t, alpha: scale, a: dProbs, lda: t, b: base, ldb: ld, c: dBase + dim, ldc: ld)

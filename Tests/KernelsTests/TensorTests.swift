@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 import Kernels
 
 final class TensorTests: XCTestCase {
@@ -53,3 +54,21 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(mean, 0, accuracy: 0.03); XCTAssertEqual(variance, 1, accuracy: 0.05)
     }
 }
+
+final class FastMathTests: XCTestCase {
+    func testFastExpAndErfAgainstLibm() {
+        var worstExp = 0.0, worstErf = 0.0
+        for i in 0...20000 {
+            let x = Float(-80 + 160 * Double(i) / 20000)
+            let e = Double(x).exp, relative = abs(Double(fastExp(x)) - e) / e
+            worstExp = max(worstExp, relative)
+            let y = Float(-6 + 12 * Double(i) / 20000)
+            worstErf = max(worstErf, abs(Double(fastErf(y)) - erf(Double(y))))
+        }
+        XCTAssertLessThan(worstExp, 3e-7, "fastExp within ~2 ulp")
+        XCTAssertLessThan(worstErf, 5e-7)
+        XCTAssertEqual(fastExp(-100), 0); XCTAssertEqual(fastExp(100), .infinity); XCTAssertEqual(fastExp(0), 1)
+    }
+}
+
+extension Double { var exp: Double { Foundation.exp(self) } }

@@ -73,6 +73,8 @@ final class LayerGradientTests: XCTestCase {
         checkGradients(Softmax(), input: randomTensor([3, 5], seed: 17))
         let attention = MultiHeadSelfAttention(dim: 8, heads: 2, generator: &gen)
         checkGradients(attention, input: randomTensor([2, 5, 8], seed: 18))
+        // An odd number of (batch, head) pairs: the per-core split of the heads must not share scratch.
+        for _ in 0..<5 { checkGradients(MultiHeadSelfAttention(dim: 6, heads: 3, generator: &gen), input: randomTensor([1, 4, 6], seed: 25)) }
         checkGradients(Sequential([Reshape([3, 4]), Permute([0, 2, 1]), Flatten()]), input: randomTensor([2, 12], seed: 19))
     }
 
