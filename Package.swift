@@ -54,6 +54,8 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Kernels"]),
         .testTarget(name: "ImageDataTests", dependencies: ["ImageData", "Kernels"]),
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Layers", "Kernels", "WeightsIO", "ImageData"], exclude: ["Fixtures"]),
+        // Runs the built tlab binary (so it depends on it for build order).
+        .testTarget(name: "CLITests", dependencies: ["tlab"]),
         .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO", "Kernels"], exclude: ["Fixtures"]),
     ]
 )

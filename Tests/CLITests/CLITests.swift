@@ -1,0 +1,91 @@
+import XCTest
+import Foundation
+
+/// Runs the built `tlab` binary as a user would and checks what it prints.
+final class CLITests: XCTestCase {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+
+    /// The tlab executable next to this test bundle (same build folder and configuration).
+    var tlab: URL {
+        let bundleDir = Bundle.main.bundleURL.deletingLastPathComponent()
+        let candidates = [bundleDir.appendingPathComponent("tlab"), root.appendingPathComponent(".build/release/tlab")]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[1]
+    }
+
+    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = tlab
+        p.arguments = args
+        p.currentDirectoryURL = root
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func jsonLines(_ s: String) throws -> [[String: Any]] {
+        try s.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+    }
+
+    func testBackbonesJSONListsEveryBackbone() throws {
+        let r = try run(["backbones", "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let rows = try jsonLines(r.out)
+        XCTAssertEqual(rows.compactMap { $0["name"] as? String },
+                       ["efficientnet_lite0", "efficientnet_b0", "resnet18", "resnet50", "vgg16", "vgg16_bn", "mobilenet_v2", "vit_b16", "vit_ti16"])
+        let lite0 = rows[0]
+        XCTAssertEqual(lite0["parameters"] as? Int, 4_652_008)
+        XCTAssertEqual(lite0["feature_dim"] as? Int, 1280)
+        XCTAssertEqual(lite0["groups"] as? [String], ["early", "intermediate", "final"])
+        XCTAssertEqual((lite0["gflops"] as? Double) ?? 0, 0.80, accuracy: 0.03, "EfficientNet-Lite0 is ~0.4 GMACs at 224")
+    }
+
+    func testPredictJSONWithRealWeights() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: root.appendingPathComponent("weights/efficientnet_lite0.safetensors").path),
+                          "run `make setup` to convert the Lite0 weights")
+        let cat = "Tests/BackbonesTests/Fixtures/photos/chelsea.png", coffee = "Tests/BackbonesTests/Fixtures/photos/coffee.png"
+        let r = try run(["predict", "--backbone", "efficientnet_lite0", "--imagenet", "--top", "3", "--json", cat, coffee])
+        XCTAssertEqual(r.status, 0, r.err)
+        let rows = try jsonLines(r.out)
+        XCTAssertEqual(rows.map { $0["file"] as? String }, [cat, coffee])
+        let tops = rows.map { ($0["top"] as! [[String: Any]]) }
+        XCTAssertEqual(tops[0].count, 3)
+        XCTAssertEqual(tops[0][0]["class"] as? Int, 282); XCTAssertEqual(tops[0][0]["label"] as? String, "tiger cat")
+        XCTAssertEqual(tops[1][0]["label"] as? String, "espresso")
+        let p = tops[1].compactMap { $0["p"] as? Double }
+        XCTAssertEqual(p, p.sorted(by: >)); XCTAssertGreaterThan(p[0], 0.9)
+    }
+
+    func testBadInputGetsAClearErrorAndNonZeroStatus() throws {
+        let notPNG = FileManager.default.temporaryDirectory.appendingPathComponent("tlab-cli-\(getpid()).png")
+        try Data("not an image".utf8).write(to: notPNG)
+        defer { try? FileManager.default.removeItem(at: notPNG) }
+        let weights = root.appendingPathComponent("weights/efficientnet_lite0.safetensors").path
+        if FileManager.default.fileExists(atPath: weights) {
+            let r = try run(["predict", "--imagenet", notPNG.path])
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertTrue(r.err.contains("\(notPNG.path): not a PNG file"), r.err)
+        }
+        let missing = try run(["predict", "--imagenet", "--backbone", "resnet18", "--weights", "/nonexistent/r18.safetensors", "x.png"])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.err.contains("no such file"), missing.err)
+        let unknown = try run(["import", "x.pth", "--arch", "alexnet"])
+        XCTAssertNotEqual(unknown.status, 0)
+        XCTAssertTrue(unknown.err.contains("unknown --arch 'alexnet'"), unknown.err)
+    }
+
+    func testBenchGEMMPrintsOneJSONLine() throws {
+        let r = try run(["bench", "gemm", "--json", "--n", "256", "--reps", "1"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let rows = try jsonLines(r.out)
+        XCTAssertEqual(rows.count, 1)
+        XCTAssertEqual(rows[0]["bench"] as? String, "gemm"); XCTAssertEqual(rows[0]["n"] as? Int, 256)
+        XCTAssertGreaterThan(rows[0]["gflops"] as? Double ?? 0, 0)
+        let f = try run(["bench", "forward", "--backbone", "mobilenet_v2", "--batch", "2", "--res", "64", "--reps", "1", "--json"])
+        XCTAssertEqual(f.status, 0, f.err)
+        let fr = try jsonLines(f.out)[0]
+        XCTAssertEqual(Set(fr.keys), ["backbone", "mode", "res", "batch", "img_per_s", "peak_rss_mb"])
+    }
+}
