@@ -44,9 +44,11 @@ let package = Package(
         .target(name: "Backbones", dependencies: ["Kernels", "Layers", "WeightsIO"], swiftSettings: optimized),
         // Image decoding (libpng) and datasets.
         .target(name: "ImageData", dependencies: ["Kernels", "CPNG"], swiftSettings: optimized),
+        // Experiments: configs and presets, metrics (the training engine grows here).
+        .target(name: "Engine", dependencies: ["Kernels", "Layers", "Backbones", "ImageData", "WeightsIO"], swiftSettings: optimized),
         // The command-line front end.
         .executableTarget(name: "tlab", dependencies: [
-            "Kernels", "Layers", "ImageData", "WeightsIO", "Backbones",
+            "Kernels", "Layers", "ImageData", "WeightsIO", "Backbones", "Engine",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
 
@@ -55,6 +57,7 @@ let package = Package(
         .testTarget(name: "ImageDataTests", dependencies: ["ImageData", "Kernels"]),
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Layers", "Kernels", "WeightsIO", "ImageData"], exclude: ["Fixtures"]),
         // Runs the built tlab binary (so it depends on it for build order).
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Backbones", "Layers"]),
         .testTarget(name: "CLITests", dependencies: ["tlab"]),
         .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO", "Kernels"], exclude: ["Fixtures"]),
     ]

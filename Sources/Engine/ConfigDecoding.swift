@@ -1,0 +1,82 @@
+import Foundation
+import Layers
+
+// Hand-written configs may leave out any field that has a default; only name, dataset, backbone and groups
+// are required. (Synthesised Decodable would demand every key.)
+
+extension KeyedDecodingContainer {
+    func value<T: Decodable>(_ key: Key, or fallback: T) throws -> T { try decodeIfPresent(T.self, forKey: key) ?? fallback }
+}
+
+extension ExperimentConfig {
+    enum CodingKeys: String, CodingKey {
+        case version, name, dataset, split, backbone, resolution, groups, head, optimizer, momentum, weightDecay,
+             schedule, epochs, batchSize, patience, seed, augmentation, unfreezeEvery
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = ExperimentConfig(name: "", dataset: DatasetConfig(kind: "elpv"), backbone: "", groups: [:])
+        version = try c.value(.version, or: d.version)
+        name = try c.decode(String.self, forKey: .name)
+        dataset = try c.decode(DatasetConfig.self, forKey: .dataset)
+        split = try c.value(.split, or: d.split)
+        backbone = try c.decode(String.self, forKey: .backbone)
+        resolution = try c.decodeIfPresent(Int.self, forKey: .resolution)
+        groups = try c.decode([String: GroupPolicy].self, forKey: .groups)
+        head = try c.value(.head, or: d.head)
+        optimizer = try c.value(.optimizer, or: d.optimizer)
+        momentum = try c.value(.momentum, or: d.momentum)
+        weightDecay = try c.value(.weightDecay, or: d.weightDecay)
+        schedule = try c.value(.schedule, or: d.schedule)
+        epochs = try c.value(.epochs, or: d.epochs)
+        batchSize = try c.value(.batchSize, or: d.batchSize)
+        patience = try c.decodeIfPresent(Int.self, forKey: .patience)
+        seed = try c.value(.seed, or: d.seed)
+        augmentation = try c.value(.augmentation, or: d.augmentation)
+        unfreezeEvery = try c.decodeIfPresent(Int.self, forKey: .unfreezeEvery)
+    }
+
+    public init(name: String, dataset: DatasetConfig, backbone: String, groups: [String: GroupPolicy]) {
+        self.name = name; self.dataset = dataset; self.backbone = backbone; self.groups = groups
+    }
+}
+
+extension HeadConfig {
+    enum CodingKeys: String, CodingKey { case kind, hidden, dropout, learningRate }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self), d = HeadConfig()
+        kind = try c.value(.kind, or: d.kind); hidden = try c.decodeIfPresent(Int.self, forKey: .hidden)
+        dropout = try c.value(.dropout, or: d.dropout); learningRate = try c.value(.learningRate, or: d.learningRate)
+    }
+}
+
+extension SplitConfig {
+    enum CodingKeys: String, CodingKey { case validationFraction, seed }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self), d = SplitConfig()
+        validationFraction = try c.value(.validationFraction, or: d.validationFraction); seed = try c.value(.seed, or: d.seed)
+    }
+}
+
+extension AugmentationConfig {
+    enum CodingKeys: String, CodingKey { case randomResizedCrop, horizontalFlip, verticalFlip, rotationDegrees, brightness, contrast }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self), d = AugmentationConfig()
+        randomResizedCrop = try c.value(.randomResizedCrop, or: d.randomResizedCrop)
+        horizontalFlip = try c.value(.horizontalFlip, or: d.horizontalFlip); verticalFlip = try c.value(.verticalFlip, or: d.verticalFlip)
+        rotationDegrees = try c.value(.rotationDegrees, or: d.rotationDegrees)
+        brightness = try c.value(.brightness, or: d.brightness); contrast = try c.value(.contrast, or: d.contrast)
+    }
+}
+
+extension GroupPolicy {
+    enum CodingKeys: String, CodingKey { case trainable, learningRate, batchNorm }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        trainable = try c.decode(Bool.self, forKey: .trainable)
+        learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate)
+        // Frozen groups default to Keras's inference-mode BatchNorm, trainable ones to full training.
+        batchNorm = try c.value(.batchNorm, or: trainable ? .train : .frozen)
+    }
+}

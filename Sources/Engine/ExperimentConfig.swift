@@ -1,0 +1,211 @@
+import Foundation
+import Layers
+
+/// How one layer group of the backbone is treated during a run.
+public struct GroupPolicy: Codable, Equatable, Sendable {
+    /// Frozen groups get no gradient and never move.
+    public var trainable: Bool
+    /// Learning rate of a trainable group (required when trainable).
+    public var learningRate: Double?
+    /// BatchNorm inside the group: `train` (weights and statistics), `stats-only` (weights frozen, running
+    /// statistics still update — PyTorch's requires_grad=False) or `frozen` (inference mode — Keras's
+    /// trainable=False).
+    public var batchNorm: BatchNormMode
+
+    public enum BatchNormMode: String, Codable, Sendable, CaseIterable { case train, statsOnly = "stats-only", frozen }
+
+    public init(trainable: Bool, learningRate: Double?, batchNorm: BatchNormMode) {
+        self.trainable = trainable; self.learningRate = learningRate; self.batchNorm = batchNorm
+    }
+
+    public static let frozen = GroupPolicy(trainable: false, learningRate: nil, batchNorm: .frozen)
+    public static func trained(_ lr: Double, batchNorm: BatchNormMode = .train) -> GroupPolicy {
+        GroupPolicy(trainable: true, learningRate: lr, batchNorm: batchNorm)
+    }
+}
+
+/// The new classification head.
+public struct HeadConfig: Codable, Equatable, Sendable {
+    public enum Kind: String, Codable, Sendable { case linear, mlp }
+    public var kind: Kind = .linear
+    /// Hidden width of the MLP head.
+    public var hidden: Int? = nil
+    public var dropout: Float = 0.2
+    public var learningRate: Double = 1e-3
+    public init() {}
+}
+
+public struct DatasetConfig: Codable, Equatable, Sendable {
+    /// `elpv`, `folder` (root/CLASS/*.png or root/train|val/CLASS) or `csv` (path,label[,group]).
+    public var kind: String
+    /// Root folder or manifest; for ELPV, where labels.csv lives (default: the setup cache).
+    public var path: String?
+    public init(kind: String, path: String? = nil) { self.kind = kind; self.path = path }
+}
+
+public struct SplitConfig: Codable, Equatable, Sendable {
+    public var validationFraction: Double = 0.25
+    public var seed: UInt64 = 0
+    public init() {}
+}
+
+public struct AugmentationConfig: Codable, Equatable, Sendable {
+    public var randomResizedCrop = false
+    public var horizontalFlip = false
+    public var verticalFlip = false
+    public var rotationDegrees: Float = 0
+    public var brightness: Float = 0
+    public var contrast: Float = 0
+    public init(randomResizedCrop: Bool = false, horizontalFlip: Bool = false, verticalFlip: Bool = false,
+                rotationDegrees: Float = 0, brightness: Float = 0, contrast: Float = 0) {
+        self.randomResizedCrop = randomResizedCrop; self.horizontalFlip = horizontalFlip; self.verticalFlip = verticalFlip
+        self.rotationDegrees = rotationDegrees; self.brightness = brightness; self.contrast = contrast
+    }
+    public static let none = AugmentationConfig()
+    public var isNone: Bool { self == .none }
+}
+
+/// Everything a run needs, as saved in its folder's config.json.
+public struct ExperimentConfig: Codable, Equatable, Sendable {
+    public static let currentVersion = 1
+
+    public var version = ExperimentConfig.currentVersion
+    public var name: String
+    public var dataset: DatasetConfig
+    public var split = SplitConfig()
+    public var backbone: String
+    /// Input side; nil means the backbone's own.
+    public var resolution: Int?
+    /// Policy per backbone group: "early", "intermediate", "final".
+    public var groups: [String: GroupPolicy]
+    public var head = HeadConfig()
+    public var optimizer = "adamw"
+    public var momentum: Double = 0.9
+    public var weightDecay: Double = 1e-4
+    public var schedule = Schedule.constant
+    public var epochs = 30
+    public var batchSize = 32
+    /// Stop after this many epochs without a better validation loss; nil never stops early.
+    public var patience: Int?
+    public var seed: UInt64 = 0
+    public var augmentation = AugmentationConfig.none
+    /// `gradual` preset: unfreeze one more group (from the last) every this many epochs.
+    public var unfreezeEvery: Int?
+
+    public static let groupOrder = ["early", "intermediate", "final"]
+
+    /// A config error names the field and the reason.
+    public struct Invalid: Error, CustomStringConvertible, Equatable {
+        public let field: String, reason: String
+        public var description: String { "config field `\(field)`: \(reason)" }
+    }
+
+    /// Refuses anything a run could not honour, before it starts.
+    public func validate(knownBackbones: [String]) throws {
+        func fail(_ field: String, _ reason: String) throws -> Never { throw Invalid(field: field, reason: reason) }
+        if version != Self.currentVersion { try fail("version", "is \(version); this tlab reads version \(Self.currentVersion)") }
+        if name.isEmpty || name.contains("/") { try fail("name", "must be a non-empty name without '/'") }
+        if !["elpv", "folder", "csv"].contains(dataset.kind) { try fail("dataset.kind", "'\(dataset.kind)' is not one of elpv, folder, csv") }
+        if dataset.kind != "elpv" && (dataset.path ?? "").isEmpty { try fail("dataset.path", "a \(dataset.kind) dataset needs a path") }
+        if !(split.validationFraction > 0 && split.validationFraction < 1) { try fail("split.validationFraction", "must be between 0 and 1 (exclusive)") }
+        if !knownBackbones.contains(backbone) { try fail("backbone", "'\(backbone)' is not one of \(knownBackbones.joined(separator: ", "))") }
+        if let r = resolution, !(32...1024).contains(r) { try fail("resolution", "\(r) is outside 32…1024") }
+        for g in groups.keys where !Self.groupOrder.contains(g) { try fail("groups.\(g)", "unknown group; groups are \(Self.groupOrder.joined(separator: ", "))") }
+        for g in Self.groupOrder {
+            guard let p = groups[g] else { try fail("groups.\(g)", "missing: every group needs a policy") }
+            if p.trainable {
+                guard let lr = p.learningRate else { try fail("groups.\(g).learningRate", "a trainable group needs a learning rate") }
+                if !(lr > 0 && lr.isFinite) { try fail("groups.\(g).learningRate", "must be a positive number") }
+            }
+        }
+        if !(head.learningRate > 0 && head.learningRate.isFinite) { try fail("head.learningRate", "must be a positive number") }
+        if !(0..<1).contains(head.dropout) { try fail("head.dropout", "must be in [0, 1)") }
+        if head.kind == .mlp && (head.hidden ?? 0) <= 0 { try fail("head.hidden", "an mlp head needs a positive hidden width") }
+        if !["adamw", "sgd"].contains(optimizer) { try fail("optimizer", "'\(optimizer)' is not one of adamw, sgd") }
+        if weightDecay < 0 { try fail("weightDecay", "must not be negative") }
+        if epochs < 1 { try fail("epochs", "must be at least 1") }
+        if batchSize < 1 { try fail("batchSize", "must be at least 1") }
+        if let p = patience, p < 1 { try fail("patience", "must be at least 1 when given") }
+        if let u = unfreezeEvery, u < 1 { try fail("unfreezeEvery", "must be at least 1 when given") }
+        if unfreezeEvery != nil && groups.values.contains(where: \.trainable) {
+            try fail("unfreezeEvery", "gradual unfreezing starts from frozen groups; set every group to frozen")
+        }
+    }
+
+    // MARK: presets
+
+    public static let presetNames = ["feature-extraction", "fine-tune-top", "fine-tune-all", "gradual"]
+
+    /// The four presets, with head learning rate `headLR`:
+    /// - feature-extraction: every group frozen (BN in inference mode), only the new head trains;
+    /// - fine-tune-top: early frozen, intermediate at headLR/100, final at headLR/10;
+    /// - fine-tune-all: every group trainable at headLR/10;
+    /// - gradual: starts as feature extraction and unfreezes one more group (from the last) every 3 epochs.
+    public static func preset(_ name: String, backbone: String, dataset: DatasetConfig, headLR: Double = 1e-3) throws -> ExperimentConfig {
+        var c = ExperimentConfig(name: name, dataset: dataset, backbone: backbone,
+                                 groups: Dictionary(uniqueKeysWithValues: groupOrder.map { ($0, GroupPolicy.frozen) }))
+        c.head.learningRate = headLR
+        switch name {
+        case "feature-extraction":
+            c.epochs = 100
+        case "fine-tune-top":
+            c.groups["intermediate"] = .trained(headLR / 100)
+            c.groups["final"] = .trained(headLR / 10)
+            c.epochs = 8
+            c.augmentation = AugmentationConfig(horizontalFlip: true, verticalFlip: true)
+        case "fine-tune-all":
+            for g in groupOrder { c.groups[g] = .trained(headLR / 10) }
+            c.epochs = 4
+            c.augmentation = AugmentationConfig(horizontalFlip: true, verticalFlip: true)
+        case "gradual":
+            c.unfreezeEvery = 3
+            c.epochs = 12
+            c.augmentation = AugmentationConfig(horizontalFlip: true, verticalFlip: true)
+        default:
+            throw Invalid(field: "preset", reason: "'\(name)' is not one of \(presetNames.joined(separator: ", "))")
+        }
+        return c
+    }
+
+    /// The learning rate a gradual run gives a group once it is unfrozen: the fine-tune-top ratios.
+    public func gradualLearningRate(for group: String) -> Double {
+        switch group {
+        case "final": return head.learningRate / 10
+        case "intermediate": return head.learningRate / 100
+        default: return head.learningRate / 1000
+        }
+    }
+
+    /// Group policies in force during `epoch` (0-based): gradual runs unfreeze final, then intermediate,
+    /// then early, one every `unfreezeEvery` epochs.
+    public func policies(atEpoch epoch: Int) -> [String: GroupPolicy] {
+        guard let every = unfreezeEvery else { return groups }
+        var out = groups
+        let unfrozen = min(epoch / every, Self.groupOrder.count)
+        for g in Self.groupOrder.reversed().prefix(unfrozen) { out[g] = .trained(gradualLearningRate(for: g)) }
+        return out
+    }
+
+    // MARK: JSON
+
+    public func encoded() throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try e.encode(self)
+    }
+
+    /// Decodes and reports the first missing or mistyped field by its path.
+    public static func decode(_ data: Data) throws -> ExperimentConfig {
+        do { return try JSONDecoder().decode(ExperimentConfig.self, from: data) }
+        catch let DecodingError.keyNotFound(key, ctx) {
+            throw Invalid(field: (ctx.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."), reason: "missing")
+        } catch let DecodingError.typeMismatch(type, ctx) {
+            throw Invalid(field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: "expected \(type)")
+        } catch let DecodingError.valueNotFound(type, ctx) {
+            throw Invalid(field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: "expected \(type), got null")
+        } catch let DecodingError.dataCorrupted(ctx) {
+            throw Invalid(field: ctx.codingPath.map(\.stringValue).joined(separator: ".").isEmpty ? "(file)" : ctx.codingPath.map(\.stringValue).joined(separator: "."),
+                          reason: ctx.debugDescription)
+        }
+    }
+}

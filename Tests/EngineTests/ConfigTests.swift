@@ -1,0 +1,108 @@
+import XCTest
+import Backbones
+import Engine
+
+final class ConfigTests: XCTestCase {
+    let elpv = DatasetConfig(kind: "elpv")
+
+    func testPresetsSetGroupsAndLearningRates() throws {
+        let fe = try ExperimentConfig.preset("feature-extraction", backbone: "efficientnet_lite0", dataset: elpv)
+        XCTAssertTrue(fe.groups.values.allSatisfy { !$0.trainable && $0.batchNorm == .frozen })
+        XCTAssertEqual(fe.head.learningRate, 1e-3)
+        let top = try ExperimentConfig.preset("fine-tune-top", backbone: "efficientnet_lite0", dataset: elpv, headLR: 1e-3)
+        XCTAssertFalse(top.groups["early"]!.trainable)
+        XCTAssertEqual(top.groups["intermediate"]!.learningRate!, 1e-5, accuracy: 1e-12)
+        XCTAssertEqual(top.groups["final"]!.learningRate!, 1e-4, accuracy: 1e-12)
+        XCTAssertEqual(top.epochs, 8)
+        let all = try ExperimentConfig.preset("fine-tune-all", backbone: "resnet18", dataset: elpv)
+        XCTAssertTrue(all.groups.values.allSatisfy { $0.trainable && $0.learningRate == 1e-4 })
+        for name in ExperimentConfig.presetNames {
+            XCTAssertNoThrow(try ExperimentConfig.preset(name, backbone: "efficientnet_lite0", dataset: elpv).validate(knownBackbones: Backbones.names), name)
+        }
+        XCTAssertThrowsError(try ExperimentConfig.preset("fine-tune-some", backbone: "resnet18", dataset: elpv)) { e in
+            XCTAssertEqual((e as? ExperimentConfig.Invalid)?.field, "preset")
+        }
+    }
+
+    func testGradualUnfreezesOneGroupEveryNEpochsFromTheTop() throws {
+        let g = try ExperimentConfig.preset("gradual", backbone: "efficientnet_lite0", dataset: elpv)
+        let trainable = { (e: Int) in ExperimentConfig.groupOrder.filter { g.policies(atEpoch: e)[$0]!.trainable } }
+        XCTAssertEqual(trainable(0), []); XCTAssertEqual(trainable(2), [])
+        XCTAssertEqual(trainable(3), ["final"]); XCTAssertEqual(trainable(6), ["intermediate", "final"])
+        XCTAssertEqual(trainable(9), ["early", "intermediate", "final"]); XCTAssertEqual(trainable(50), ["early", "intermediate", "final"])
+        XCTAssertEqual(g.policies(atEpoch: 6)["intermediate"]!.learningRate!, 1e-5, accuracy: 1e-12)
+    }
+
+    func testInvalidConfigsNameTheFieldAndTheReason() throws {
+        let base = try ExperimentConfig.preset("fine-tune-top", backbone: "resnet18", dataset: elpv)
+        func expect(_ field: String, _ change: (inout ExperimentConfig) -> Void, line: UInt = #line) {
+            var c = base; change(&c)
+            XCTAssertThrowsError(try c.validate(knownBackbones: Backbones.names), line: line) { e in
+                XCTAssertEqual((e as? ExperimentConfig.Invalid)?.field, field, "\(e)", line: line)
+            }
+        }
+        expect("backbone") { $0.backbone = "alexnet" }
+        expect("groups.final.learningRate") { $0.groups["final"]!.learningRate = nil }
+        expect("groups.final.learningRate") { $0.groups["final"]!.learningRate = -1 }
+        expect("groups.early") { $0.groups["early"] = nil }
+        expect("groups.middle") { $0.groups["middle"] = .frozen }
+        expect("epochs") { $0.epochs = 0 }
+        expect("batchSize") { $0.batchSize = 0 }
+        expect("split.validationFraction") { $0.split.validationFraction = 1 }
+        expect("dataset.path") { $0.dataset = DatasetConfig(kind: "folder") }
+        expect("dataset.kind") { $0.dataset = DatasetConfig(kind: "imagenet") }
+        expect("head.hidden") { $0.head.kind = .mlp }
+        expect("head.dropout") { $0.head.dropout = 1 }
+        expect("optimizer") { $0.optimizer = "lion" }
+        expect("version") { $0.version = 2 }
+        expect("unfreezeEvery") { $0.unfreezeEvery = 2 }
+    }
+
+    func testJSONRoundTripAndDefaultsForOmittedFields() throws {
+        let c = try ExperimentConfig.preset("fine-tune-top", backbone: "efficientnet_lite0", dataset: elpv)
+        XCTAssertEqual(try ExperimentConfig.decode(try c.encoded()), c)
+        let minimal = #"{"name":"mine","dataset":{"kind":"elpv"},"backbone":"resnet18","groups":{"early":{"trainable":false},"intermediate":{"trainable":false},"final":{"trainable":true,"learningRate":0.0001}}}"#
+        let m = try ExperimentConfig.decode(Data(minimal.utf8))
+        XCTAssertEqual(m.epochs, 30); XCTAssertEqual(m.batchSize, 32); XCTAssertEqual(m.head.learningRate, 1e-3)
+        XCTAssertEqual(m.groups["early"]!.batchNorm, .frozen, "frozen groups default to inference-mode BatchNorm")
+        XCTAssertEqual(m.groups["final"]!.batchNorm, .train)
+        XCTAssertNoThrow(try m.validate(knownBackbones: Backbones.names))
+        XCTAssertThrowsError(try ExperimentConfig.decode(Data(#"{"name":"x","dataset":{"kind":"elpv"},"groups":{}}"#.utf8))) { e in
+            XCTAssertEqual("\(e)", "config field `backbone`: missing")
+        }
+        XCTAssertThrowsError(try ExperimentConfig.decode(Data(#"{"name":"x","dataset":{"kind":"elpv"},"backbone":"r","groups":{},"epochs":"ten"}"#.utf8))) { e in
+            XCTAssertEqual((e as? ExperimentConfig.Invalid)?.field, "epochs")
+        }
+    }
+
+    func testShippedPresetFilesMatchTheCode() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../experiments")
+        for name in ExperimentConfig.presetNames {
+            let file = dir.appendingPathComponent("\(name).json")
+            let shipped = try ExperimentConfig.decode(Data(contentsOf: file))
+            XCTAssertEqual(shipped, try ExperimentConfig.preset(name, backbone: "efficientnet_lite0", dataset: elpv), "experiments/\(name).json is stale: regenerate with `tlab config --preset \(name)`")
+        }
+    }
+}
+
+final class MetricsTests: XCTestCase {
+    func testConfusionPrecisionRecallF1ByHand() {
+        // truth:      0 0 0 1 1 2 2 2 2 3
+        // prediction: 0 0 1 1 2 2 2 3 2 3
+        let truth = [0, 0, 0, 1, 1, 2, 2, 2, 2, 3], pred = [0, 0, 1, 1, 2, 2, 2, 3, 2, 3]
+        let groups: [String?] = ["mono", "mono", "poly", "poly", "mono", "poly", "poly", "mono", "mono", nil]
+        let m = ClassificationMetrics(classNames: ["a", "b", "c", "d"], truth: truth, predictions: pred, loss: 0.5,
+                                      groups: groups, positive: { $0 >= 2 })
+        XCTAssertEqual(m.confusion, [[2, 1, 0, 0], [0, 1, 1, 0], [0, 0, 3, 1], [0, 0, 0, 1]])
+        XCTAssertEqual(m.accuracy, 0.7, accuracy: 1e-12)
+        XCTAssertEqual(m.support, [3, 2, 4, 1])
+        XCTAssertEqual(m.precision, [1, 0.5, 0.75, 0.5])
+        XCTAssertEqual(m.recall[0], 2.0 / 3, accuracy: 1e-12); XCTAssertEqual(m.recall[2], 0.75)
+        XCTAssertEqual(m.f1[0], 0.8, accuracy: 1e-12); XCTAssertEqual(m.f1[3], 2.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(m.groupSupport, ["mono": 5, "poly": 4])
+        XCTAssertEqual(m.groupAccuracy["mono"]!, 0.6, accuracy: 1e-12); XCTAssertEqual(m.groupAccuracy["poly"]!, 0.75, accuracy: 1e-12)
+        // binary view {0,1} vs {2,3}: only sample 4 (truth 1 → predicted 2) crosses sides
+        XCTAssertEqual(m.binaryAccuracy!, 0.9, accuracy: 1e-12)
+        XCTAssertNil(ClassificationMetrics(classNames: ["a", "b"], truth: [0], predictions: [0], loss: 0).binaryAccuracy)
+    }
+}
