@@ -15,6 +15,10 @@ public struct LabeledDataset: Sendable {
     public let samples: [Sample]
     public var groupNames: [String] { Array(Set(samples.compactMap(\.group))).sorted() }
     public var labels: [Int] { samples.map(\.label) }
+    public init(name: String, classNames: [String], samples: [Sample]) {
+        self.name = name; self.classNames = classNames; self.samples = samples
+    }
+
     public var classCounts: [Int] {
         var c = [Int](repeating: 0, count: classNames.count)
         for s in samples { c[s.label] += 1 }

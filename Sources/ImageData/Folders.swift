@@ -1,0 +1,76 @@
+import Foundation
+
+extension LabeledDataset {
+    /// An image-folder dataset: `root/CLASS/*.png`, or `root/train/CLASS/*.png` + `root/val/CLASS/*.png`, in
+    /// which case `predefinedSplit` holds the indices of each part. Classes are the sorted folder names.
+    public static func imageFolder(root: String) throws -> (dataset: LabeledDataset, predefinedSplit: (train: [Int], validation: [Int])?) {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
+            throw DatasetError("\(root): no such folder")
+        }
+        func subfolders(_ path: String) -> [String] {
+            ((try? fm.contentsOfDirectory(atPath: path)) ?? []).filter { name in
+                var d: ObjCBool = false
+                return !name.hasPrefix(".") && fm.fileExists(atPath: (path as NSString).appendingPathComponent(name), isDirectory: &d) && d.boolValue
+            }.sorted()
+        }
+        func pngs(_ path: String) -> [String] {
+            ((try? fm.contentsOfDirectory(atPath: path)) ?? []).filter { $0.lowercased().hasSuffix(".png") }.sorted()
+                .map { (path as NSString).appendingPathComponent($0) }
+        }
+        let top = subfolders(root)
+        let hasSplit = top.contains("train") && (top.contains("val") || top.contains("validation"))
+        if hasSplit {
+            let valName = top.contains("val") ? "val" : "validation"
+            let trainRoot = (root as NSString).appendingPathComponent("train"), valRoot = (root as NSString).appendingPathComponent(valName)
+            let classes = subfolders(trainRoot)
+            guard !classes.isEmpty else { throw DatasetError("\(trainRoot): no class folders") }
+            let unknown = subfolders(valRoot).filter { !classes.contains($0) }
+            guard unknown.isEmpty else { throw DatasetError("\(valRoot): classes \(unknown) do not exist under train/") }
+            var samples: [Sample] = [], train: [Int] = [], val: [Int] = []
+            for (part, partRoot) in [(0, trainRoot), (1, valRoot)] {
+                for (label, c) in classes.enumerated() {
+                    for f in pngs((partRoot as NSString).appendingPathComponent(c)) {
+                        (part == 0 ? { train.append(samples.count) } : { val.append(samples.count) })()
+                        samples.append(Sample(path: f, label: label, group: nil))
+                    }
+                }
+            }
+            guard !train.isEmpty, !val.isEmpty else { throw DatasetError("\(root): train/ or \(valName)/ holds no PNG images") }
+            return (LabeledDataset(name: (root as NSString).lastPathComponent, classNames: classes, samples: samples), (train, val))
+        }
+        let classes = top
+        guard classes.count >= 2 else { throw DatasetError("\(root): needs at least two class folders (root/CLASS/*.png), found \(classes.count)") }
+        var samples: [Sample] = []
+        for (label, c) in classes.enumerated() {
+            let files = pngs((root as NSString).appendingPathComponent(c))
+            guard !files.isEmpty else { throw DatasetError("\(root)/\(c): no PNG images") }
+            samples += files.map { Sample(path: $0, label: label, group: nil) }
+        }
+        return (LabeledDataset(name: (root as NSString).lastPathComponent, classNames: classes, samples: samples), nil)
+    }
+
+    /// A CSV manifest with lines `path,label[,group]` (a header line starting with `path` is skipped; paths
+    /// are relative to the manifest's folder). Classes are the sorted distinct labels.
+    public static func csvManifest(path: String) throws -> LabeledDataset {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw DatasetError("\(path): cannot read") }
+        let base = (path as NSString).deletingLastPathComponent
+        var rows: [(String, String, String?)] = []
+        for (n, raw) in text.split(whereSeparator: \.isNewline).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || (n == 0 && line.lowercased().hasPrefix("path")) { continue }
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard f.count == 2 || f.count == 3, !f[0].isEmpty, !f[1].isEmpty else {
+                throw DatasetError("\(path):\(n + 1): expected `path,label[,group]`, got `\(line)`")
+            }
+            let file = f[0].hasPrefix("/") ? f[0] : (base as NSString).appendingPathComponent(f[0])
+            rows.append((file, f[1], f.count == 3 && !f[2].isEmpty ? f[2] : nil))
+        }
+        let classes = Array(Set(rows.map(\.1))).sorted()
+        guard classes.count >= 2 else { throw DatasetError("\(path): needs at least two classes, found \(classes.count)") }
+        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($0.element, $0.offset) })
+        return LabeledDataset(name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension,
+                              classNames: classes, samples: rows.map { Sample(path: $0.0, label: index[$0.1]!, group: $0.2) })
+    }
+}
