@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "ImageDataTests", dependencies: ["ImageData", "Kernels"]),
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Layers", "Kernels", "WeightsIO", "ImageData"], exclude: ["Fixtures"]),
         // Runs the built tlab binary (so it depends on it for build order).
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Backbones", "Layers"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Backbones", "Layers", "Kernels", "ImageData", "WeightsIO"]),
         .testTarget(name: "CLITests", dependencies: ["tlab"]),
         .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO", "Kernels"], exclude: ["Fixtures"]),
     ]

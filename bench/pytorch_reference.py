@@ -4,6 +4,8 @@
     python bench/pytorch_reference.py gemm
     python bench/pytorch_reference.py conv [--batch 32]
     python bench/pytorch_reference.py forward|train --backbone NAME [--res 224] [--batch 32]
+    python bench/pytorch_reference.py elpv-fe --split RUN/split.json --weights LITE0.pth
+        (the feature-extraction recipe of `tlab train --preset feature-extraction` on the split that run used)
 
 Prints the same JSON lines as `tlab bench ... --json`, so the two can be put side by side.
 """
@@ -72,6 +74,45 @@ def bench_conv(args):
                           "forward_ms": round(tf * 1000, 2), "backward_ms": round(tb * 1000, 2)}))
 
 
+def elpv_feature_extraction(args):
+    """Lite0 features once (batch 32, inference), then dropout(0.2) + linear head, AdamW lr 1e-3 wd 1e-4,
+    100 epochs, batch 32, seed 0 — tlab's feature-extraction preset, timed end to end."""
+    import torchvision.transforms.functional as F
+    from torchvision.io import read_image, ImageReadMode
+    from efficientnet_lite_pytorch import EfficientNet
+    t0 = time.perf_counter()
+    split = json.load(open(args.split))
+    files, labels = split["files"], torch.tensor(split["labels"])
+    model = EfficientNet.from_name("efficientnet-lite0").eval()
+    model.load_state_dict(torch.load(args.weights, map_location="cpu"))
+    feats = []
+    with torch.no_grad():
+        for i in range(0, len(files), 32):
+            x = torch.stack([F.resize(read_image(f, ImageReadMode.RGB).float(), [224], antialias=True) for f in files[i:i + 32]])
+            x = (x - 127) / 128
+            feats.append(model._avg_pooling(model.extract_features(x)).flatten(1))
+    feats = torch.cat(feats)
+    t_feat = time.perf_counter() - t0
+    tr, va = torch.tensor(split["train"]), torch.tensor(split["validation"])
+    torch.manual_seed(0)
+    head = torch.nn.Sequential(torch.nn.Dropout(0.2), torch.nn.Linear(feats.shape[1], 4))
+    opt = torch.optim.AdamW(head.parameters(), lr=1e-3, weight_decay=1e-4)
+    for epoch in range(100):
+        head.train()
+        perm = tr[torch.randperm(len(tr))]
+        for i in range(0, len(perm), 32):
+            idx = perm[i:i + 32]
+            opt.zero_grad(); torch.nn.functional.cross_entropy(head(feats[idx]), labels[idx]).backward(); opt.step()
+    head.eval()
+    with torch.no_grad():
+        pred = head(feats[va]).argmax(1)
+    truth = labels[va]
+    acc = float((pred == truth).float().mean())
+    binary = float(((pred >= 2) == (truth >= 2)).float().mean())
+    print(json.dumps({"bench": "elpv-feature-extraction", "impl": "pytorch", "features_s": round(t_feat, 1),
+                      "wall_s": round(time.perf_counter() - t0, 1), "val_acc": round(acc, 4), "val_acc_binary": round(binary, 4)}))
+
+
 def make_backbone(name):
     import torchvision.models as tvm
     if name == "efficientnet_lite0":
@@ -130,7 +171,9 @@ def feature_extractor(model, name):
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["gemm", "conv", "forward", "train"])
+    p.add_argument("kind", choices=["gemm", "conv", "forward", "train", "elpv-fe"])
+    p.add_argument("--split")
+    p.add_argument("--weights")
     p.add_argument("--backbone", default="efficientnet_lite0")
     p.add_argument("--res", type=int, default=224)
     p.add_argument("--n", type=int, default=2048)
@@ -138,7 +181,9 @@ if __name__ == "__main__":
     p.add_argument("--reps", type=int, default=5)
     args = p.parse_args()
     torch.set_num_threads(2)
-    if args.kind in ("forward", "train"):
+    if args.kind == "elpv-fe":
+        elpv_feature_extraction(args)
+    elif args.kind in ("forward", "train"):
         bench_backbone(args, args.kind == "train")
     else:
         {"gemm": bench_gemm, "conv": bench_conv}[args.kind](args)

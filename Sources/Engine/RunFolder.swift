@@ -1,0 +1,49 @@
+import Foundation
+import WeightsIO
+
+/// A run's folder — the contract between the engine and any viewer: `config.json`, `metrics.jsonl`
+/// (append-only, one JSON event per line, flushed as it happens), `summary.json`, `confusion.json` and
+/// `checkpoints/`. Everything but the log is written atomically.
+public final class RunFolder {
+    public let id: String
+    public let path: String
+    private let log: FileHandle
+
+    /// Creates experiments/runs/<id>/ with a fresh id (time + name) and writes the config.
+    public init(root: String, config: ExperimentConfig) throws {
+        let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!,
+                                                formatOptions: [.withYear, .withMonth, .withDay, .withTime])
+        var candidate = "\(stamp)-\(config.name)", n = 1
+        while FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent(candidate)) {
+            n += 1; candidate = "\(stamp)-\(config.name)-\(n)"
+        }
+        id = candidate
+        path = (root as NSString).appendingPathComponent(id)
+        try FileManager.default.createDirectory(atPath: (path as NSString).appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+        try writeAtomically(try config.encoded(), to: (path as NSString).appendingPathComponent("config.json"))
+        let logPath = (path as NSString).appendingPathComponent("metrics.jsonl")
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        guard let h = FileHandle(forWritingAtPath: logPath) else { throw WeightsError("\(logPath): cannot open for appending") }
+        log = h
+    }
+
+    deinit { try? log.close() }
+
+    /// Appends one event line and flushes it, so a viewer tailing the file sees it at once.
+    public func append(_ event: [String: Any]) throws {
+        var data = try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])
+        data.append(0x0A)
+        try log.seekToEnd()
+        try log.write(contentsOf: data)
+        try log.synchronize()
+    }
+
+    public func writeJSON(_ object: Any, name: String) throws {
+        try writeAtomically(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]),
+                            to: (path as NSString).appendingPathComponent(name))
+    }
+
+    public func checkpointPath(_ name: String) -> String {
+        ((path as NSString).appendingPathComponent("checkpoints") as NSString).appendingPathComponent("\(name).safetensors")
+    }
+}

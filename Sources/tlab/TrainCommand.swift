@@ -1,0 +1,59 @@
+import ArgumentParser
+import Backbones
+import Engine
+import Foundation
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run an experiment headless and write its run folder under experiments/runs/.",
+        discussion: "With --json every event is a JSON line on stdout; the last line is the summary.")
+
+    @Option(help: "Experiment config (JSON).") var config: String?
+    @Option(help: "Preset: \(ExperimentConfig.presetNames.joined(separator: ", ")).") var preset: String?
+    @Option(help: "Dataset: elpv, a folder or a CSV manifest.") var dataset: String?
+    @Option(help: "Backbone.") var backbone: String?
+    @Option(help: "Epochs.") var epochs: Int?
+    @Option(help: "Learning rate of the new head.") var headLr: Double?
+    @Flag(help: "JSON lines on stdout.") var json = false
+
+    func validate() throws {
+        guard (config == nil) != (preset == nil) else { throw ValidationError("give exactly one of --config FILE or --preset NAME") }
+    }
+
+    func run() throws {
+        var c: ExperimentConfig
+        if let config {
+            guard let data = FileManager.default.contents(atPath: config) else { throw ValidationError("\(config): cannot read") }
+            c = try ExperimentConfig.decode(data)
+        } else {
+            let d = dataset ?? "elpv"
+            let ds = d == "elpv" ? DatasetConfig(kind: "elpv") : DatasetConfig(kind: d.hasSuffix(".csv") ? "csv" : "folder", path: d)
+            c = try ExperimentConfig.preset(preset!, backbone: backbone ?? "efficientnet_lite0", dataset: ds, headLR: headLr ?? 1e-3)
+        }
+        if let backbone, config != nil { c.backbone = backbone }
+        if let epochs { c.epochs = epochs }
+        if let headLr, config != nil { c.head.learningRate = headLr }
+        let summary = try Experiment.run(c) { event in
+            if json {
+                if let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]), event["event"] as? String != "features" {
+                    print(String(decoding: data, as: UTF8.self)); fflush(stdout)
+                }
+            } else if let e = event["event"] as? String, e == "epoch" {
+                let ep = event["epoch"] as! Int, n = event["epochs"] as! Int
+                if ep == 1 || ep == n || ep % 10 == 0 {
+                    print(String(format: "epoch %3d/%d  train loss %.4f  val loss %.4f  val acc %.1f %%%@", ep, n,
+                                 event["train_loss"] as! Double, event["val_loss"] as! Double, 100 * (event["val_acc"] as! Double),
+                                 (event["val_acc_binary"] as? Double).map { String(format: "  binary %.1f %%", 100 * $0) as NSString } ?? ""))
+                }
+            }
+        }
+        if !json {
+            print(String(format: "run %@: final val acc %.1f %%%@; best epoch %d (lowest val loss) %.1f %%%@; %.1f s (features %.1f s, %@)",
+                         summary.runID, 100 * summary.last.accuracy,
+                         summary.last.binaryAccuracy.map { String(format: ", binary %.1f %%", 100 * $0) } ?? "",
+                         summary.bestEpoch, 100 * summary.best.accuracy,
+                         summary.best.binaryAccuracy.map { String(format: ", binary %.1f %%", 100 * $0) } ?? "",
+                         summary.wallSeconds, summary.featureSeconds, summary.cacheHit ? "cache hit" : "computed"))
+        }
+    }
+}
