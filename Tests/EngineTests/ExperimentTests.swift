@@ -61,6 +61,15 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(summary["strategy"] as? String, "feature-extraction")
         XCTAssertEqual(summary["trainable_params"] as? Int, 1280 * 2 + 2)
 
+        // The run reads back: listed, resolvable by id prefix, and its best head re-evaluates to the same metrics.
+        XCTAssertEqual(RunRecords.list(root: ws.runs), [s.runPath])
+        XCTAssertEqual(try RunRecords.resolve(String(s.runID.prefix(12)), root: ws.runs), s.runPath)
+        XCTAssertEqual(RunRecords.summary(s.runPath)?["final_val_acc"] as? Double, s.last.accuracy)
+        let re = try RunRecords.evaluate(s.runPath, workspace: ws)
+        XCTAssertEqual(re.confusion, s.best.confusion)
+        XCTAssertEqual(re.loss, s.best.loss, accuracy: 1e-4)
+        XCTAssertThrowsError(try RunRecords.resolve("nope", root: ws.runs))
+
         // Another head learning rate: features come from the cache, and the same seed gives the same curve.
         var again = try config(ws)
         let second = try Experiment.run(again, workspace: ws)
