@@ -31,6 +31,60 @@ public enum Experiment {
         public let cacheHit: Bool
     }
 
+    /// summary.json, confusion.json and the closing `summary` event, for either strategy.
+    static func finish(run: RunFolder, strategy: String, c: ExperimentConfig, data: LabeledDataset, trainable: Int, total: Int,
+                       best: ClassificationMetrics, bestEpoch: Int, last: ClassificationMetrics, epochs: Int, wall: Double,
+                       extra: [String: Any], log: ([String: Any]) -> Void) throws {
+        var summary: [String: Any] = [
+            "run": run.id, "strategy": strategy, "backbone": c.backbone, "dataset": data.name,
+            "trainable_params": trainable, "total_params": total,
+            "epochs": epochs, "best_epoch": bestEpoch, "wall_s": wall,
+            "val_acc": best.accuracy, "val_loss": best.loss, "macro_f1": best.macroF1,
+            "per_class": Dictionary(uniqueKeysWithValues: data.classNames.enumerated().map { ($0.element, [
+                "precision": best.precision[$0.offset], "recall": best.recall[$0.offset], "f1": best.f1[$0.offset],
+                "support": best.support[$0.offset]] as [String: Any]) }),
+            "per_group_acc": best.groupAccuracy, "final_val_acc": last.accuracy,
+            "batchnorm": Dictionary(uniqueKeysWithValues: c.groups.map { ($0.key, $0.value.batchNorm.rawValue) }),
+        ]
+        summary.merge(extra) { a, _ in a }
+        if let b = best.binaryAccuracy { summary["val_acc_binary"] = b }
+        if let b = last.binaryAccuracy { summary["final_val_acc_binary"] = b }
+        try run.writeJSON(summary, name: "summary.json")
+        try run.writeJSON(["classes": data.classNames, "matrix": best.confusion, "rows": "truth", "columns": "prediction",
+                           "epoch": bestEpoch], name: "confusion.json")
+        var event: [String: Any] = ["event": "summary", "run": run.id, "val_acc": best.accuracy, "wall_s": wall]
+        if let b = best.binaryAccuracy { event["val_acc_binary"] = b }
+        log(event)
+    }
+
+    static func runFineTuning(_ c: ExperimentConfig, workspace: Workspace, emit: @escaping ([String: Any]) -> Void) throws -> Summary {
+        let t0 = Date()
+        let (data, trainIdx, valIdx, positive) = try loadData(c, workspace: workspace)
+        let net = try PretrainedWeights.load(arch: c.backbone, from: PretrainedWeights.defaultPath(arch: c.backbone, directory: workspace.weights))
+        let crop = c.resolution ?? net.spec.preprocessing.resolution
+        let run = try RunFolder(root: workspace.runs, config: c)
+        try run.writeJSON(["train": trainIdx, "validation": valIdx, "files": data.samples.map(\.path), "labels": data.labels], name: "split.json")
+        func log(_ e: [String: Any]) { emit(e); try? run.append(e) }
+        log(["event": "started", "run": run.id, "strategy": "fine-tuning", "backbone": c.backbone, "dataset": data.name,
+             "train": trainIdx.count, "validation": valIdx.count, "classes": data.classNames,
+             "batchnorm": Dictionary(uniqueKeysWithValues: c.groups.map { ($0.key, $0.value.batchNorm.rawValue) })])
+        var g = SeededGenerator(seed: c.seed)
+        let head = HeadTrainer(config: c, classNames: data.classNames, positive: positive).makeHead(features: net.spec.featureDimension, generator: &g)
+        let tuner = FineTuner(config: c, net: net, head: head, data: data, crop: crop, positive: positive)
+        guard let r = tuner.train(trainIdx: trainIdx, valIdx: valIdx, run: run, log: log) else {
+            throw ExperimentError("run \(run.id) failed: see its metrics.jsonl")
+        }
+        let trainable = Set(ExperimentConfig.groupOrder.filter { c.policies(atEpoch: c.epochs - 1)[$0]!.trainable })
+        let trainableParams = head.parameterCount + net.groups.filter { trainable.contains($0.name) }.reduce(0) { acc, grp in
+            acc + net.layers(inGroup: grp.name).reduce(0) { $0 + $1.parameterCount } }
+        let wall = Date().timeIntervalSince(t0)
+        try finish(run: run, strategy: c.unfreezeEvery != nil ? "gradual" : "fine-tuning", c: c, data: data, trainable: trainableParams,
+                   total: head.parameterCount + net.features.parameterCount, best: r.best, bestEpoch: r.bestEpoch, last: r.last,
+                   epochs: r.epochs, wall: wall, extra: [:], log: log)
+        return Summary(runID: run.id, runPath: run.path, best: r.best, last: r.last, bestEpoch: r.bestEpoch, epochs: r.epochs,
+                       wallSeconds: wall, featureSeconds: 0, cacheHit: false)
+    }
+
     public static func loadData(_ c: ExperimentConfig, workspace: Workspace) throws
         -> (LabeledDataset, train: [Int], validation: [Int], positive: ((Int) -> Bool)?) {
         switch c.dataset.kind {
@@ -53,12 +107,8 @@ public enum Experiment {
     public static func run(_ c: ExperimentConfig, workspace: Workspace = Workspace(),
                            emit: @escaping ([String: Any]) -> Void = { _ in }) throws -> Summary {
         try c.validate(knownBackbones: Backbones.names)
-        guard c.groups.values.allSatisfy({ !$0.trainable }), c.unfreezeEvery == nil else {
-            throw ExperimentError("fine-tuning runs (trainable backbone groups, gradual unfreezing) are not available yet; this tlab trains the head on frozen features (preset feature-extraction)")
-        }
-        guard c.augmentation.isNone else {
-            throw ExperimentError("config field `augmentation`: frozen features are computed once, so the training split cannot be augmented; turn augmentation off or fine-tune")
-        }
+        let fineTuning = c.groups.values.contains(where: \.trainable) || c.unfreezeEvery != nil || !c.augmentation.isNone
+        if fineTuning { return try runFineTuning(c, workspace: workspace, emit: emit) }
         let t0 = Date()
         let (data, trainIdx, valIdx, positive) = try loadData(c, workspace: workspace)
         let weightsPath = PretrainedWeights.defaultPath(arch: c.backbone, directory: workspace.weights)
@@ -109,25 +159,9 @@ public enum Experiment {
         let wall = Date().timeIntervalSince(t0)
         var probe = SeededGenerator(seed: 0)
         let headParams = trainer.makeHead(features: net.spec.featureDimension, generator: &probe).parameterCount
-        var summary: [String: Any] = [
-            "run": run.id, "strategy": "feature-extraction", "backbone": c.backbone, "dataset": data.name,
-            "trainable_params": headParams, "total_params": headParams + net.features.parameterCount,
-            "epochs": epochs, "best_epoch": bestEpoch, "wall_s": wall, "feature_s": featureSeconds, "feature_cache_hit": hit,
-            "val_acc": best.accuracy, "val_loss": best.loss, "macro_f1": best.macroF1,
-            "per_class": Dictionary(uniqueKeysWithValues: data.classNames.enumerated().map { ($0.element, [
-                "precision": best.precision[$0.offset], "recall": best.recall[$0.offset], "f1": best.f1[$0.offset],
-                "support": best.support[$0.offset]] as [String: Any]) }),
-            "per_group_acc": best.groupAccuracy,
-        ]
-        if let b = best.binaryAccuracy { summary["val_acc_binary"] = b }
-        summary["final_val_acc"] = lastMetrics.accuracy
-        if let b = lastMetrics.binaryAccuracy { summary["final_val_acc_binary"] = b }
-        try run.writeJSON(summary, name: "summary.json")
-        try run.writeJSON(["classes": data.classNames, "matrix": best.confusion, "rows": "truth", "columns": "prediction",
-                           "epoch": bestEpoch], name: "confusion.json")
-        var last: [String: Any] = ["event": "summary", "run": run.id, "val_acc": best.accuracy, "wall_s": wall]
-        if let b = best.binaryAccuracy { last["val_acc_binary"] = b }
-        log(last)
+        try finish(run: run, strategy: "feature-extraction", c: c, data: data, trainable: headParams,
+                   total: headParams + net.features.parameterCount, best: best, bestEpoch: bestEpoch, last: lastMetrics,
+                   epochs: epochs, wall: wall, extra: ["feature_s": featureSeconds, "feature_cache_hit": hit], log: log)
         return Summary(runID: run.id, runPath: run.path, best: best, last: lastMetrics, bestEpoch: bestEpoch, epochs: epochs,
                        wallSeconds: wall, featureSeconds: featureSeconds, cacheHit: hit)
     }

@@ -35,12 +35,14 @@ struct Train: ParsableCommand {
         if let headLr, config != nil { c.head.learningRate = headLr }
         let summary = try Experiment.run(c) { event in
             if json {
-                if let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]), event["event"] as? String != "features" {
+                if let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]) {
                     print(String(decoding: data, as: UTF8.self)); fflush(stdout)
                 }
+            } else if let e = event["event"] as? String, e == "failed" {
+                print("failed: \(event["reason"] ?? "")")
             } else if let e = event["event"] as? String, e == "epoch" {
                 let ep = event["epoch"] as! Int, n = event["epochs"] as! Int
-                if ep == 1 || ep == n || ep % 10 == 0 {
+                if n <= 20 || ep == 1 || ep == n || ep % 10 == 0 {
                     print(String(format: "epoch %3d/%d  train loss %.4f  val loss %.4f  val acc %.1f %%%@", ep, n,
                                  event["train_loss"] as! Double, event["val_loss"] as! Double, 100 * (event["val_acc"] as! Double),
                                  (event["val_acc_binary"] as? Double).map { String(format: "  binary %.1f %%", 100 * $0) as NSString } ?? ""))

@@ -90,8 +90,49 @@ final class ExperimentTests: XCTestCase {
         XCTAssertNotNil(failed?["reason"])
     }
 
-    func testFineTuningIsRefusedClearlyForNow() throws {
-        let c = try ExperimentConfig.preset("fine-tune-top", backbone: "mobilenet_v2", dataset: DatasetConfig(kind: "elpv"))
-        XCTAssertThrowsError(try Experiment.run(c)) { e in XCTAssertTrue("\(e)".contains("not available yet"), "\(e)") }
+    func testFineTuneTopTrainsOnlyItsGroupsAndLearns() throws {
+        let ws = try makeWorkspace()
+        var c = try config(ws)
+        // Synthetic running statistics describe no real data, so the trainable group keeps Keras-style frozen
+        // BatchNorm here (batch statistics in training would differ wildly from them at validation).
+        c.groups["final"] = .trained(1e-3, batchNorm: .frozen)
+        c.augmentation = AugmentationConfig(horizontalFlip: true)
+        c.epochs = 10
+        let net = try PretrainedWeights.load(arch: "mobilenet_v2", from: PretrainedWeights.defaultPath(arch: "mobilenet_v2", directory: ws.weights))
+        let earlyBefore = net.layers(inGroup: "early").flatMap(\.parameters).map { $0.value.toArray() }
+        var events: [[String: Any]] = []
+        let s = try Experiment.run(c, workspace: ws) { events.append($0) }
+        XCTAssertGreaterThanOrEqual(s.last.accuracy, 0.9)
+        let epochs = events.filter { $0["event"] as? String == "epoch" }
+        XCTAssertEqual(epochs.count, 10)
+        XCTAssertEqual(epochs[0]["trainable_groups"] as? [String], ["final"])
+        let lr = epochs[0]["lr"] as! [String: Double]
+        XCTAssertEqual(lr["early"], 0); XCTAssertEqual(lr["intermediate"], 0)
+        XCTAssertEqual(lr["final"]!, 1e-3, accuracy: 1e-9); XCTAssertEqual(lr["head"]!, 3e-3, accuracy: 1e-9)
+        XCTAssertTrue(events.contains { $0["event"] as? String == "step" })
+        // The saved model: frozen groups are bit-identical to the pretrained weights, the final group moved.
+        let saved = try Safetensors.read(path: s.runPath + "/checkpoints/last.safetensors")
+        let byName = Dictionary(uniqueKeysWithValues: saved.entries.map { ($0.name, $0.tensor.toArray()) })
+        let earlyNames = net.features.namedParameters.filter { p in net.layers(inGroup: "early").flatMap(\.parameters).contains { $0 === p.1 } }.map(\.0)
+        XCTAssertEqual(earlyNames.map { byName[$0]! }, earlyBefore, "the frozen early group never moves")
+        let finalName = net.features.namedParameters.first { p in net.layers(inGroup: "final").flatMap(\.parameters).contains { $0 === p.1 } }!.0
+        XCTAssertNotEqual(byName[finalName]!, net.features.namedParameters.first { $0.0 == finalName }!.1.value.toArray())
+        XCTAssertNotNil(byName["head.fc.weight"])
+    }
+
+    func testStatsOnlyBatchNormUpdatesStatisticsButNotWeights() throws {
+        let ws = try makeWorkspace()
+        var c = try config(ws)
+        c.groups["final"] = .trained(1e-3, batchNorm: .frozen)
+        c.groups["intermediate"] = GroupPolicy(trainable: false, learningRate: nil, batchNorm: .statsOnly)
+        c.epochs = 1
+        let s = try Experiment.run(c, workspace: ws)
+        let net = try PretrainedWeights.load(arch: "mobilenet_v2", from: PretrainedWeights.defaultPath(arch: "mobilenet_v2", directory: ws.weights))
+        let saved = Dictionary(uniqueKeysWithValues: try Safetensors.read(path: s.runPath + "/checkpoints/last.safetensors").entries.map { ($0.name, $0.tensor.toArray()) })
+        let pretrained = Dictionary(uniqueKeysWithValues: net.namedTensors.map { ($0.0, $0.1.toArray()) })
+        // features.7 lies in the intermediate group of MobileNetV2, features.1 in the early one.
+        XCTAssertNotEqual(saved["features.7.conv.0.1.running_mean"], pretrained["features.7.conv.0.1.running_mean"], "stats-only: statistics move")
+        XCTAssertEqual(saved["features.7.conv.0.1.weight"], pretrained["features.7.conv.0.1.weight"], "stats-only: weights stay")
+        XCTAssertEqual(saved["features.1.conv.0.1.running_mean"], pretrained["features.1.conv.0.1.running_mean"], "frozen: statistics stay")
     }
 }
