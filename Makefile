@@ -18,8 +18,9 @@ $(LITE0_WEIGHTS):
 build: setup
 	$(SWIFT_BUILD) --product tlab
 
+# Until the ncurses workbench exists: a real headless experiment (pretrained Lite0 features, new head, ELPV).
 run: build
-	$(TLAB) demo
+	$(TLAB) train --preset feature-extraction --dataset elpv
 
 # Tests run in release: the numeric kernels are 10-50x slower in debug builds.
 test: setup
