@@ -127,6 +127,12 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         if batchSize < 1 { try fail("batchSize", "must be at least 1") }
         if let p = patience, p < 1 { try fail("patience", "must be at least 1 when given") }
         if let u = unfreezeEvery, u < 1 { try fail("unfreezeEvery", "must be at least 1 when given") }
+        // Flips are implemented; the other augmentations are accepted by the format but refused until they are.
+        if augmentation.randomResizedCrop { try fail("augmentation.randomResizedCrop", "not available yet (flips are)") }
+        if augmentation.rotationDegrees != 0 { try fail("augmentation.rotationDegrees", "not available yet (flips are)") }
+        if augmentation.brightness != 0 || augmentation.contrast != 0 {
+            try fail(augmentation.brightness != 0 ? "augmentation.brightness" : "augmentation.contrast", "not available yet (flips are)")
+        }
         if unfreezeEvery != nil && groups.values.contains(where: \.trainable) {
             try fail("unfreezeEvery", "gradual unfreezing starts from frozen groups; set every group to frozen")
         }

@@ -56,6 +56,8 @@ final class ConfigTests: XCTestCase {
         expect("optimizer") { $0.optimizer = "lion" }
         expect("version") { $0.version = 2 }
         expect("unfreezeEvery") { $0.unfreezeEvery = 2 }
+        expect("augmentation.rotationDegrees") { $0.augmentation.rotationDegrees = 10 }
+        expect("augmentation.randomResizedCrop") { $0.augmentation.randomResizedCrop = true }
     }
 
     func testJSONRoundTripAndDefaultsForOmittedFields() throws {
