@@ -4,8 +4,8 @@ import ImageData
 import Kernels
 import WeightsIO
 
-/// Where an experiment reads and writes.
-public struct Workspace: Sendable {
+/// Where an experiment reads and writes: runs, feature cache, weights, the ELPV data.
+public struct ExperimentPaths: Sendable {
     public var runs = "experiments/runs"
     public var cache = "experiments/cache"
     public var weights = "weights"
@@ -57,7 +57,7 @@ public enum Experiment {
         log(event)
     }
 
-    static func runFineTuning(_ c: ExperimentConfig, workspace: Workspace, emit: @escaping ([String: Any]) -> Void) throws -> Summary {
+    static func runFineTuning(_ c: ExperimentConfig, workspace: ExperimentPaths, emit: @escaping ([String: Any]) -> Void) throws -> Summary {
         let t0 = Date()
         let (data, trainIdx, valIdx, positive) = try loadData(c, workspace: workspace)
         let net = try PretrainedWeights.load(arch: c.backbone, from: PretrainedWeights.defaultPath(arch: c.backbone, directory: workspace.weights))
@@ -85,7 +85,7 @@ public enum Experiment {
                        wallSeconds: wall, featureSeconds: 0, cacheHit: false)
     }
 
-    public static func loadData(_ c: ExperimentConfig, workspace: Workspace) throws
+    public static func loadData(_ c: ExperimentConfig, workspace: ExperimentPaths) throws
         -> (LabeledDataset, train: [Int], validation: [Int], positive: ((Int) -> Bool)?) {
         switch c.dataset.kind {
         case "elpv":
@@ -104,7 +104,7 @@ public enum Experiment {
         }
     }
 
-    public static func run(_ c: ExperimentConfig, workspace: Workspace = Workspace(),
+    public static func run(_ c: ExperimentConfig, workspace: ExperimentPaths = ExperimentPaths(),
                            emit: @escaping ([String: Any]) -> Void = { _ in }) throws -> Summary {
         try c.validate(knownBackbones: Backbones.names)
         let fineTuning = c.groups.values.contains(where: \.trainable) || c.unfreezeEvery != nil || !c.augmentation.isNone

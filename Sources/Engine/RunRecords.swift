@@ -36,7 +36,7 @@ public enum RunRecords {
     }
 
     /// Recomputes a feature-extraction run's validation metrics with its best head.
-    public static func evaluate(_ run: String, workspace: Workspace = Workspace()) throws -> ClassificationMetrics {
+    public static func evaluate(_ run: String, workspace: ExperimentPaths = ExperimentPaths()) throws -> ClassificationMetrics {
         guard let cfgData = FileManager.default.contents(atPath: (run as NSString).appendingPathComponent("config.json")) else {
             throw ExperimentError("\(run): no config.json")
         }

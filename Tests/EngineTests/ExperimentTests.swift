@@ -11,8 +11,8 @@ final class ExperimentTests: XCTestCase {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("tlab-exp-\(getpid())")
     override func tearDown() { try? FileManager.default.removeItem(at: root) }
 
-    func makeWorkspace() throws -> Engine.Workspace {
-        var ws = Engine.Workspace()
+    func makePaths() throws -> ExperimentPaths {
+        var ws = ExperimentPaths()
         ws.runs = root.appendingPathComponent("runs").path
         ws.cache = root.appendingPathComponent("cache").path
         ws.weights = root.appendingPathComponent("weights").path
@@ -36,7 +36,7 @@ final class ExperimentTests: XCTestCase {
         return ws
     }
 
-    func config(_ ws: Engine.Workspace) throws -> ExperimentConfig {
+    func config(_ ws: ExperimentPaths) throws -> ExperimentConfig {
         var c = try ExperimentConfig.preset("feature-extraction", backbone: "mobilenet_v2",
                                             dataset: DatasetConfig(kind: "folder", path: root.appendingPathComponent("data").path))
         c.resolution = 32; c.epochs = 40; c.batchSize = 8; c.head.learningRate = 3e-3
@@ -44,7 +44,7 @@ final class ExperimentTests: XCTestCase {
     }
 
     func testFeatureExtractionLearnsWritesTheRunFolderAndReusesTheCache() throws {
-        let ws = try makeWorkspace()
+        let ws = try makePaths()
         var events: [[String: Any]] = []
         let s = try Experiment.run(try config(ws), workspace: ws) { events.append($0) }
         XCTAssertFalse(s.cacheHit)
@@ -80,7 +80,7 @@ final class ExperimentTests: XCTestCase {
     }
 
     func testNaNLossStopsTheRunWithAReason() throws {
-        let ws = try makeWorkspace()
+        let ws = try makePaths()
         var c = try config(ws)
         c.head.learningRate = 1e30; c.optimizer = "sgd"; c.momentum = 0
         var failed: [String: Any]?
@@ -91,7 +91,7 @@ final class ExperimentTests: XCTestCase {
     }
 
     func testFineTuneTopTrainsOnlyItsGroupsAndLearns() throws {
-        let ws = try makeWorkspace()
+        let ws = try makePaths()
         var c = try config(ws)
         // Synthetic running statistics describe no real data, so the trainable group keeps Keras-style frozen
         // BatchNorm here (batch statistics in training would differ wildly from them at validation).
@@ -121,7 +121,7 @@ final class ExperimentTests: XCTestCase {
     }
 
     func testStatsOnlyBatchNormUpdatesStatisticsButNotWeights() throws {
-        let ws = try makeWorkspace()
+        let ws = try makePaths()
         var c = try config(ws)
         c.groups["final"] = .trained(1e-3, batchNorm: .frozen)
         c.groups["intermediate"] = GroupPolicy(trainable: false, learningRate: nil, batchNorm: .statsOnly)
