@@ -31,6 +31,19 @@ public enum Experiment {
         public let cacheHit: Bool
     }
 
+    /// Creates the run folder, records the split and the `started` event. `log` sends an event to `emit` and
+    /// the run's log; a failed append (full disk) is kept and reported by `checkLog`.
+    static func startRun(_ c: ExperimentConfig, data: LabeledDataset, train: [Int], validation: [Int], strategy: String,
+                         workspace: ExperimentPaths, emit: @escaping ([String: Any]) -> Void) throws -> (RunFolder, RunLog) {
+        let run = try RunFolder(root: workspace.runs, config: c)
+        try run.writeJSON(["train": train, "validation": validation, "files": data.samples.map(\.path), "labels": data.labels], name: "split.json")
+        let log = RunLog(run: run, emit: emit)
+        log(["event": "started", "run": run.id, "strategy": strategy, "backbone": c.backbone, "dataset": data.name,
+             "train": train.count, "validation": validation.count, "classes": data.classNames,
+             "batchnorm": Dictionary(uniqueKeysWithValues: c.groups.map { ($0.key, $0.value.batchNorm.rawValue) })])
+        return (run, log)
+    }
+
     /// summary.json, confusion.json and the closing `summary` event, for either strategy.
     static func finish(run: RunFolder, strategy: String, c: ExperimentConfig, data: LabeledDataset, trainable: Int, total: Int,
                        best: ClassificationMetrics, bestEpoch: Int, last: ClassificationMetrics, epochs: Int, wall: Double,
@@ -62,25 +75,23 @@ public enum Experiment {
         let (data, trainIdx, valIdx, positive) = try loadData(c, workspace: workspace)
         let net = try PretrainedWeights.load(arch: c.backbone, from: PretrainedWeights.defaultPath(arch: c.backbone, directory: workspace.weights))
         let crop = c.resolution ?? net.spec.preprocessing.resolution
-        let run = try RunFolder(root: workspace.runs, config: c)
-        try run.writeJSON(["train": trainIdx, "validation": valIdx, "files": data.samples.map(\.path), "labels": data.labels], name: "split.json")
-        func log(_ e: [String: Any]) { emit(e); try? run.append(e) }
-        log(["event": "started", "run": run.id, "strategy": "fine-tuning", "backbone": c.backbone, "dataset": data.name,
-             "train": trainIdx.count, "validation": valIdx.count, "classes": data.classNames,
-             "batchnorm": Dictionary(uniqueKeysWithValues: c.groups.map { ($0.key, $0.value.batchNorm.rawValue) })])
+        let (run, log) = try startRun(c, data: data, train: trainIdx, validation: valIdx,
+                                      strategy: c.unfreezeEvery != nil ? "gradual" : "fine-tuning", workspace: workspace, emit: emit)
         var g = SeededGenerator(seed: c.seed)
         let head = HeadTrainer(config: c, classNames: data.classNames, positive: positive).makeHead(features: net.spec.featureDimension, generator: &g)
         let tuner = FineTuner(config: c, net: net, head: head, data: data, crop: crop, positive: positive)
-        guard let r = tuner.train(trainIdx: trainIdx, valIdx: valIdx, run: run, log: log) else {
+        guard let r = try tuner.train(trainIdx: trainIdx, valIdx: valIdx, run: run, log: log.callAsFunction) else {
             throw ExperimentError("run \(run.id) failed: see its metrics.jsonl")
         }
+        try log.check()
         let trainable = Set(ExperimentConfig.groupOrder.filter { c.policies(atEpoch: c.epochs - 1)[$0]!.trainable })
         let trainableParams = head.parameterCount + net.groups.filter { trainable.contains($0.name) }.reduce(0) { acc, grp in
             acc + net.layers(inGroup: grp.name).reduce(0) { $0 + $1.parameterCount } }
         let wall = Date().timeIntervalSince(t0)
         try finish(run: run, strategy: c.unfreezeEvery != nil ? "gradual" : "fine-tuning", c: c, data: data, trainable: trainableParams,
                    total: head.parameterCount + net.features.parameterCount, best: r.best, bestEpoch: r.bestEpoch, last: r.last,
-                   epochs: r.epochs, wall: wall, extra: [:], log: log)
+                   epochs: r.epochs, wall: wall, extra: [:], log: log.callAsFunction)
+        try log.check()
         return Summary(runID: run.id, runPath: run.path, best: r.best, last: r.last, bestEpoch: r.bestEpoch, epochs: r.epochs,
                        wallSeconds: wall, featureSeconds: 0, cacheHit: false)
     }
@@ -114,13 +125,8 @@ public enum Experiment {
         let weightsPath = PretrainedWeights.defaultPath(arch: c.backbone, directory: workspace.weights)
         let net = try PretrainedWeights.load(arch: c.backbone, from: weightsPath)
         let crop = c.resolution ?? net.spec.preprocessing.resolution
-        let run = try RunFolder(root: workspace.runs, config: c)
-        try run.writeJSON(["train": trainIdx, "validation": valIdx, "files": data.samples.map(\.path),
-                           "labels": data.labels], name: "split.json")
-        func log(_ e: [String: Any]) { emit(e); try? run.append(e) }
-        log(["event": "started", "run": run.id, "strategy": "feature-extraction", "backbone": c.backbone, "dataset": data.name,
-             "train": trainIdx.count, "validation": valIdx.count, "classes": data.classNames,
-             "batchnorm": Dictionary(uniqueKeysWithValues: c.groups.map { ($0.key, $0.value.batchNorm.rawValue) })])
+        let (run, log) = try startRun(c, data: data, train: trainIdx, validation: valIdx, strategy: "feature-extraction",
+                                      workspace: workspace, emit: emit)
 
         // Features of every image, from the cache when nothing they depend on changed.
         let paths = data.samples.map(\.path)
@@ -161,7 +167,8 @@ public enum Experiment {
         let headParams = trainer.makeHead(features: net.spec.featureDimension, generator: &probe).parameterCount
         try finish(run: run, strategy: "feature-extraction", c: c, data: data, trainable: headParams,
                    total: headParams + net.features.parameterCount, best: best, bestEpoch: bestEpoch, last: lastMetrics,
-                   epochs: epochs, wall: wall, extra: ["feature_s": featureSeconds, "feature_cache_hit": hit], log: log)
+                   epochs: epochs, wall: wall, extra: ["feature_s": featureSeconds, "feature_cache_hit": hit], log: log.callAsFunction)
+        try log.check()
         return Summary(runID: run.id, runPath: run.path, best: best, last: lastMetrics, bestEpoch: bestEpoch, epochs: epochs,
                        wallSeconds: wall, featureSeconds: featureSeconds, cacheHit: hit)
     }

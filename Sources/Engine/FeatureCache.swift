@@ -79,15 +79,9 @@ public struct FeatureCache {
 /// SHA-256 of each file's bytes (the image part of a cache key).
 public func contentHashes(_ paths: [String]) throws -> [String] {
     var out = [String](repeating: "", count: paths.count)
-    var failure: Error?
-    let lock = NSLock()
-    out.withUnsafeMutableBufferPointer { slots in
-        Parallel.forEach(paths.count, grain: 16) { r in
-            for i in r {
-                do { slots[i] = try sha256Hex(ofFile: paths[i]) } catch { lock.lock(); failure = failure ?? error; lock.unlock() }
-            }
-        }
+    try out.withUnsafeMutableBufferPointer { slots in
+        let slots = slots
+        try Parallel.forEachIndex(paths.count, grain: 16) { i in slots[i] = try sha256Hex(ofFile: paths[i]) }
     }
-    if let failure { throw failure }
     return out
 }

@@ -16,24 +16,12 @@ public enum FeatureExtraction {
     public static func features(of paths: [String], backbone: Backbone, resize: Int, crop: Int, batchSize: Int = 32,
                                 progress: (Int) -> Void = { _ in }) throws -> Tensor {
         let p = backbone.spec.preprocessing
-        let dim = backbone.spec.featureDimension, plane = 3 * crop * crop
+        let dim = backbone.spec.featureDimension
         let out = Tensor(uninitialized: [paths.count, dim])
         var start = 0
         while start < paths.count {
             let end = min(start + batchSize, paths.count)
-            let x = Tensor(uninitialized: [end - start, 3, crop, crop])
-            var failure: Error?
-            let lock = NSLock()
-            Parallel.forEach(end - start, grain: 1) { r in
-                for i in r {
-                    do {
-                        let v = Preprocess.evaluation(try PNGCodec.decode(file: paths[start + i]), resizeShorterSide: resize,
-                                                      crop: crop, mean: p.mean, std: p.std)
-                        v.withUnsafeBufferPointer { (x.data + i * plane).update(from: $0.baseAddress!, count: plane) }
-                    } catch { lock.lock(); failure = failure ?? error; lock.unlock() }
-                }
-            }
-            if let failure { throw failure }
+            let x = try ImageBatch.load(Array(paths[start..<end]), resizeShorterSide: resize, crop: crop, mean: p.mean, std: p.std)
             let f = backbone.features.forward(x, mode: .inference)
             (out.data + start * dim).update(from: f.data, count: (end - start) * dim)
             start = end

@@ -45,30 +45,11 @@ struct FineTuner {
 
     /// A batch of images: decoded, resized to the input size, flipped as the config allows, normalised.
     func batch(_ idx: [Int], augment: Bool, generator: inout SeededGenerator) throws -> Tensor {
-        let pre = net.spec.preprocessing, plane = 3 * crop * crop
-        let x = Tensor(uninitialized: [idx.count, 3, crop, crop])
-        let flips = idx.map { _ in (augment && config.augmentation.horizontalFlip && generator.nextFloat() < 0.5,
-                                    augment && config.augmentation.verticalFlip && generator.nextFloat() < 0.5) }
-        var failure: Error?
-        let lock = NSLock()
-        Parallel.forEach(idx.count, grain: 1) { r in
-            for b in r {
-                do {
-                    var v = Preprocess.evaluation(try PNGCodec.decode(file: data.samples[idx[b]].path), resizeShorterSide: crop,
-                                                  crop: crop, mean: pre.mean, std: pre.std)
-                    let (h, vf) = flips[b]
-                    if h || vf {
-                        let src = v
-                        for c in 0..<3 { for y in 0..<crop { for xx in 0..<crop {
-                            v[(c * crop + y) * crop + xx] = src[(c * crop + (vf ? crop - 1 - y : y)) * crop + (h ? crop - 1 - xx : xx)]
-                        } } }
-                    }
-                    v.withUnsafeBufferPointer { (x.data + b * plane).update(from: $0.baseAddress!, count: plane) }
-                } catch { lock.lock(); failure = failure ?? error; lock.unlock() }
-            }
-        }
-        if let failure { throw failure }
-        return x
+        let pre = net.spec.preprocessing
+        let flips = idx.map { _ in (horizontal: augment && config.augmentation.horizontalFlip && generator.nextFloat() < 0.5,
+                                    vertical: augment && config.augmentation.verticalFlip && generator.nextFloat() < 0.5) }
+        return try ImageBatch.load(idx.map { data.samples[$0].path }, resizeShorterSide: crop, crop: crop,
+                                   mean: pre.mean, std: pre.std, flips: flips)
     }
 
     func stateDict() -> StateDict {
@@ -78,7 +59,9 @@ struct FineTuner {
                   metadata: ["format": "tlab-model-1", "arch": net.spec.name])
     }
 
-    func train(trainIdx: [Int], valIdx: [Int], run: RunFolder, log: ([String: Any]) -> Void)
+    /// Nil when the loss stopped being finite (a `failed` event says why); throws when an image or a
+    /// checkpoint cannot be read or written, with the file in the message.
+    func train(trainIdx: [Int], valIdx: [Int], run: RunFolder, log: ([String: Any]) -> Void) throws
         -> (best: ClassificationMetrics, bestEpoch: Int, last: ClassificationMetrics, epochs: Int)? {
         var gen = SeededGenerator(seed: config.seed &+ 1)
         let groups = ExperimentConfig.groupOrder.map { name in
@@ -99,9 +82,7 @@ struct FineTuner {
             var sum = 0.0
             for s in 0..<steps {
                 let idx = Array(order[s * bs..<(s + 1) * bs])
-                guard let x = try? batch(idx, augment: true, generator: &gen) else {
-                    log(["event": "failed", "reason": "could not read a training image in batch \(s + 1) of epoch \(epoch)"]); return nil
-                }
+                let x = try batch(idx, augment: true, generator: &gen)
                 config.schedule.apply(to: groups, step: step, totalSteps: total)
                 opt.zeroGrad()
                 let features = net.features.forward(x, mode: .training)
@@ -124,7 +105,7 @@ struct FineTuner {
             var start = 0
             while start < valIdx.count {
                 let idx = Array(valIdx[start..<min(start + bs, valIdx.count)])
-                guard let x = try? batch(idx, augment: false, generator: &gen) else { log(["event": "failed", "reason": "could not read a validation image"]); return nil }
+                let x = try batch(idx, augment: false, generator: &gen)
                 let f = net.features.forward(x, mode: .inference)
                 (vf.data + start * vf.shape[1]).update(from: f.data, count: f.count)
                 start += idx.count
@@ -137,10 +118,11 @@ struct FineTuner {
                                         "trainable_groups": ExperimentConfig.groupOrder.filter { policies[$0]!.trainable }]
             if let b = m.binaryAccuracy { event["val_acc_binary"] = b }
             log(event)
-            try? Safetensors.write(stateDict(), to: run.checkpointPath("last"))
+            try Safetensors.write(stateDict(), to: run.checkpointPath("last"))
             if best == nil || m.loss < best!.loss {
                 best = m; bestEpoch = epoch; sinceBest = 0
-                if (try? Safetensors.write(stateDict(), to: run.checkpointPath("best"))) != nil { log(["event": "checkpoint", "name": "best", "epoch": epoch]) }
+                try Safetensors.write(stateDict(), to: run.checkpointPath("best"))
+                log(["event": "checkpoint", "name": "best", "epoch": epoch])
             } else {
                 sinceBest += 1
                 if let p = config.patience, sinceBest >= p { log(["event": "early_stop", "epoch": epoch, "best_epoch": bestEpoch]); return (best!, bestEpoch, m, epoch) }

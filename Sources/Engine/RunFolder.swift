@@ -47,3 +47,23 @@ public final class RunFolder {
         ((path as NSString).appendingPathComponent("checkpoints") as NSString).appendingPathComponent("\(name).safetensors")
     }
 }
+
+/// Sends events to a callback and appends them to a run's metrics.jsonl. Training goes on if an append fails
+/// (the run folder's other files are still written atomically); the first failure is kept and `check()`
+/// turns it into an error naming the file, so a full disk never passes unnoticed.
+public final class RunLog {
+    let run: RunFolder
+    let emit: ([String: Any]) -> Void
+    private(set) var failure: Error?
+
+    init(run: RunFolder, emit: @escaping ([String: Any]) -> Void) { self.run = run; self.emit = emit }
+
+    func callAsFunction(_ event: [String: Any]) {
+        emit(event)
+        do { try run.append(event) } catch { failure = failure ?? error }
+    }
+
+    func check() throws {
+        if let failure { throw ExperimentError("\(run.path)/metrics.jsonl: could not append events (\(failure))") }
+    }
+}

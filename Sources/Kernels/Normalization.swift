@@ -147,12 +147,7 @@ public enum SoftmaxKernel {
 
     public static func forward(x: UnsafePointer<Float>, rows: Int, width: Int, y: UnsafeMutablePointer<Float>) {
         Parallel.forEach(rows, grain: 16) { r in
-            for row in r {
-                let p = x + row * width, o = y + row * width
-                var mx = -Float.infinity; for q in 0..<width { mx = max(mx, p[q]) }
-                var s: Float = 0; for q in 0..<width { let e = fastExp(p[q] - mx); o[q] = e; s += e }
-                let inv = 1 / s; for q in 0..<width { o[q] *= inv }
-            }
+            for r in r { row(x + r * width, y + r * width, width: width) }
         }
     }
 
@@ -160,11 +155,7 @@ public enum SoftmaxKernel {
     public static func backward(y: UnsafePointer<Float>, dy: UnsafePointer<Float>, rows: Int, width: Int,
                                 dx: UnsafeMutablePointer<Float>) {
         Parallel.forEach(rows, grain: 16) { r in
-            for row in r {
-                let p = y + row * width, g = dy + row * width, o = dx + row * width
-                var dot: Float = 0; for q in 0..<width { dot += p[q] * g[q] }
-                for q in 0..<width { o[q] = p[q] * (g[q] - dot) }
-            }
+            for r in r { rowBackward(y + r * width, dy + r * width, dx + r * width, width: width) }
         }
     }
 }

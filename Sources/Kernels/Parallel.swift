@@ -19,4 +19,16 @@ public enum Parallel {
             if lo < hi { body(lo..<hi) }
         }
     }
+
+    /// Runs `body(i)` for every i in 0..<count across cores; rethrows the first error any call threw.
+    public static func forEachIndex(_ count: Int, grain: Int = 1, _ body: (Int) throws -> Void) throws {
+        var failure: Error?
+        let lock = NSLock()
+        forEach(count, grain: grain) { r in
+            for i in r {
+                do { try body(i) } catch { lock.lock(); failure = failure ?? error; lock.unlock(); return }
+            }
+        }
+        if let failure { throw failure }
+    }
 }

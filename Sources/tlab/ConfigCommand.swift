@@ -14,9 +14,7 @@ struct Config: ParsableCommand {
     @Option(help: "Learning rate of the new head (the groups' rates follow from it).") var headLr: Double = 1e-3
 
     func run() throws {
-        let d: DatasetConfig = dataset == "elpv" ? DatasetConfig(kind: "elpv")
-            : DatasetConfig(kind: dataset.hasSuffix(".csv") ? "csv" : "folder", path: dataset)
-        let c = try ExperimentConfig.preset(preset, backbone: backbone, dataset: d, headLR: headLr)
+        let c = try ExperimentConfig.preset(preset, backbone: backbone, dataset: Train.datasetConfig(dataset), headLR: headLr)
         try c.validate(knownBackbones: Backbones.names)
         print(String(decoding: try c.encoded(), as: UTF8.self))
     }

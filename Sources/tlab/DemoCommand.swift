@@ -82,19 +82,13 @@ struct Demo: ParsableCommand {
     /// Decodes and resizes every image on all cores; values normalised as (p − 127) / 128.
     func loadImages(_ paths: [String]) throws -> [[Float]] {
         var out = [[Float]](repeating: [], count: paths.count)
-        var failure: Error?
-        let lock = NSLock()
-        out.withUnsafeMutableBufferPointer { slots in
-            Parallel.forEach(paths.count, grain: 16) { r in
-                for i in r {
-                    do {
-                        let gray = try PNGCodec.decode(file: paths[i]).grayscale()
-                        slots[i] = Resample.resize(gray, width: size, height: size).map { ($0 - 127) / 128 }
-                    } catch { lock.lock(); failure = failure ?? error; lock.unlock() }
-                }
+        try out.withUnsafeMutableBufferPointer { slots in
+            let slots = slots
+            try Parallel.forEachIndex(paths.count, grain: 16) { i in
+                let gray = try PNGCodec.decode(file: paths[i]).grayscale()
+                slots[i] = Resample.resize(gray, width: size, height: size).map { ($0 - 127) / 128 }
             }
         }
-        if let failure { throw failure }
         return out
     }
 }

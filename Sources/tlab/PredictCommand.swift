@@ -27,11 +27,7 @@ struct Predict: ParsableCommand {
         let net = try PretrainedWeights.load(arch: backbone, from: weights ?? PretrainedWeights.defaultPath(arch: backbone))
         let p = net.spec.preprocessing, r = p.resolution
         for chunk in stride(from: 0, to: files.count, by: 16).map({ Array(files[$0..<min($0 + 16, files.count)]) }) {
-            let x = Tensor(uninitialized: [chunk.count, 3, r, r])
-            for (i, f) in chunk.enumerated() {
-                let pixels = Preprocess.evaluation(try PNGCodec.decode(file: f), resizeShorterSide: p.resizeTo, crop: r, mean: p.mean, std: p.std)
-                pixels.withUnsafeBufferPointer { (x.data + i * 3 * r * r).update(from: $0.baseAddress!, count: 3 * r * r) }
-            }
+            let x = try ImageBatch.load(chunk, resizeShorterSide: p.resizeTo, crop: r, mean: p.mean, std: p.std)
             let logits = net.logits(x)
             for (i, f) in chunk.enumerated() {
                 let row = (0..<1000).map { Double(logits[i, $0]) }

@@ -14,10 +14,17 @@ struct Train: ParsableCommand {
     @Option(help: "Backbone.") var backbone: String?
     @Option(help: "Epochs.") var epochs: Int?
     @Option(help: "Learning rate of the new head.") var headLr: Double?
+    @Option(help: "Folder for run folders.") var runs = "experiments/runs"
+    @Option(help: "Feature cache folder.") var cache = "experiments/cache"
     @Flag(help: "JSON lines on stdout.") var json = false
 
     func validate() throws {
         guard (config == nil) != (preset == nil) else { throw ValidationError("give exactly one of --config FILE or --preset NAME") }
+    }
+
+    /// `elpv`, a CSV manifest (*.csv) or an image folder.
+    static func datasetConfig(_ d: String) -> DatasetConfig {
+        d == "elpv" ? DatasetConfig(kind: "elpv") : DatasetConfig(kind: d.hasSuffix(".csv") ? "csv" : "folder", path: d)
     }
 
     func run() throws {
@@ -26,14 +33,19 @@ struct Train: ParsableCommand {
             guard let data = FileManager.default.contents(atPath: config) else { throw ValidationError("\(config): cannot read") }
             c = try ExperimentConfig.decode(data)
         } else {
-            let d = dataset ?? "elpv"
-            let ds = d == "elpv" ? DatasetConfig(kind: "elpv") : DatasetConfig(kind: d.hasSuffix(".csv") ? "csv" : "folder", path: d)
-            c = try ExperimentConfig.preset(preset!, backbone: backbone ?? "efficientnet_lite0", dataset: ds, headLR: headLr ?? 1e-3)
+            c = try ExperimentConfig.preset(preset!, backbone: backbone ?? "efficientnet_lite0",
+                                            dataset: Self.datasetConfig(dataset ?? "elpv"), headLR: headLr ?? 1e-3)
         }
-        if let backbone, config != nil { c.backbone = backbone }
+        // With --config, the other options override the file's fields.
+        if config != nil {
+            if let backbone { c.backbone = backbone }
+            if let dataset { c.dataset = Self.datasetConfig(dataset) }
+            if let headLr { c.head.learningRate = headLr }
+        }
         if let epochs { c.epochs = epochs }
-        if let headLr, config != nil { c.head.learningRate = headLr }
-        let summary = try Experiment.run(c) { event in
+        var paths = ExperimentPaths()
+        paths.runs = runs; paths.cache = cache
+        let summary = try Experiment.run(c, workspace: paths) { event in
             if json {
                 if let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]) {
                     print(String(decoding: data, as: UTF8.self)); fflush(stdout)

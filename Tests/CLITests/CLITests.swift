@@ -76,6 +76,51 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(unknown.err.contains("unknown --arch 'alexnet'"), unknown.err)
     }
 
+    /// `--dataset` overrides the config file's dataset (it used to be ignored with --config).
+    func testTrainWithConfigHonoursDatasetOverride() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: root.appendingPathComponent("weights/efficientnet_lite0.safetensors").path),
+                          "run `make setup` to convert the Lite0 weights")
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("tlab-cli-train-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        for cls in ["a", "b"] {
+            let dir = tmp.appendingPathComponent("tiny/\(cls)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            for i in 0..<4 {
+                let png = try XCTUnwrap(Self.png(value: cls == "a" ? 30 : 220))
+                try png.write(to: dir.appendingPathComponent("\(i).png"))
+            }
+        }
+        let cfg = tmp.appendingPathComponent("fe.json")
+        let preset = try run(["config", "--preset", "feature-extraction"])
+        var json = try JSONSerialization.jsonObject(with: Data(preset.out.utf8)) as! [String: Any]
+        json["epochs"] = 2; json["resolution"] = 32
+        try JSONSerialization.data(withJSONObject: json).write(to: cfg)
+        let r = try run(["train", "--config", cfg.path, "--dataset", tmp.appendingPathComponent("tiny").path,
+                         "--runs", tmp.appendingPathComponent("runs").path, "--cache", tmp.appendingPathComponent("cache").path, "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let started = try jsonLines(r.out).first { $0["event"] as? String == "started" }
+        XCTAssertEqual(started?["dataset"] as? String, "tiny")
+        XCTAssertEqual(started?["classes"] as? [String], ["a", "b"])
+    }
+
+    /// A 16×16 gray PNG of one value (uncompressed zlib, written by hand so this test needs no library).
+    static func png(value: UInt8) -> Data? {
+        func crc(_ b: [UInt8]) -> UInt32 {
+            var c: UInt32 = 0xFFFF_FFFF
+            for x in b { c ^= UInt32(x); for _ in 0..<8 { c = (c >> 1) ^ (c & 1 == 1 ? 0xEDB8_8320 : 0) } }
+            return ~c
+        }
+        func be(_ v: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: v >> UInt32($0)) } }
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] { be(UInt32(data.count)) + Array(type.utf8) + data + be(crc(Array(type.utf8) + data)) }
+        let raw = (0..<16).flatMap { _ in [UInt8(0)] + [UInt8](repeating: value, count: 16) }
+        var a: UInt32 = 1, b: UInt32 = 0
+        for x in raw { a = (a + UInt32(x)) % 65521; b = (b + a) % 65521 }
+        let n = UInt16(raw.count)
+        let zlib: [UInt8] = [0x78, 0x01, 0x01, UInt8(n & 0xFF), UInt8(n >> 8), UInt8(~n & 0xFF), UInt8(~n >> 8)] + raw + be(b << 16 | a)
+        let ihdr = be(16) + be(16) + [8, 0, 0, 0, 0]
+        return Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + chunk("IDAT", zlib) + chunk("IEND", []))
+    }
+
     func testBenchGEMMPrintsOneJSONLine() throws {
         let r = try run(["bench", "gemm", "--json", "--n", "256", "--reps", "1"])
         XCTAssertEqual(r.status, 0, r.err)

@@ -120,6 +120,20 @@ final class ExperimentTests: XCTestCase {
         XCTAssertNotNil(byName["head.fc.weight"])
     }
 
+    func testAnUnreadableImageFailsTheRunNamingTheFile() throws {
+        let ws = try makePaths()
+        var c = try config(ws)
+        c.groups["final"] = .trained(1e-3, batchNorm: .frozen)
+        c.epochs = 1
+        let bad = root.appendingPathComponent("data/dark/5.png").path
+        try Data("not a png".utf8).write(to: URL(fileURLWithPath: bad))
+        XCTAssertThrowsError(try Experiment.run(c, workspace: ws)) { e in
+            XCTAssertTrue("\(e)".contains("\(bad): not a PNG file"), "\(e)")
+        }
+        c.groups["final"] = .frozen  // feature extraction reads every image up front: same clear error
+        XCTAssertThrowsError(try Experiment.run(c, workspace: ws)) { e in XCTAssertTrue("\(e)".contains(bad), "\(e)") }
+    }
+
     func testStatsOnlyBatchNormUpdatesStatisticsButNotWeights() throws {
         let ws = try makePaths()
         var c = try config(ws)
