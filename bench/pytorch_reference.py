@@ -6,6 +6,8 @@
     python bench/pytorch_reference.py forward|train --backbone NAME [--res 224] [--batch 32]
     python bench/pytorch_reference.py elpv-fe --split RUN/split.json --weights LITE0.pth
         (the feature-extraction recipe of `tlab train --preset feature-extraction` on the split that run used)
+    python bench/pytorch_reference.py elpv-ft --split RUN/split.json --weights LITE0.pth [--epochs 8]
+        (the fine-tune-top recipe of `tlab train --preset fine-tune-top`, likewise)
 
 Prints the same JSON lines as `tlab bench ... --json`, so the two can be put side by side.
 """
@@ -113,6 +115,71 @@ def elpv_feature_extraction(args):
                       "wall_s": round(time.perf_counter() - t0, 1), "val_acc": round(acc, 4), "val_acc_binary": round(binary, 4)}))
 
 
+def elpv_fine_tune_top(args):
+    """tlab's fine-tune-top preset: stem + blocks 0-4 frozen (BatchNorm in inference mode), blocks 5-10 at
+    lr 1e-5, blocks 11-15 + head conv at 1e-4, new dropout(0.2) + linear head at 1e-3; AdamW wd 1e-4, constant
+    lr, batch 32 (last partial batch dropped), random horizontal and vertical flips, 8 epochs, seed 0.
+    Prints one line per epoch and a summary line."""
+    import torchvision.transforms.functional as F
+    from torchvision.io import read_image, ImageReadMode
+    from efficientnet_lite_pytorch import EfficientNet
+    t0 = time.perf_counter()
+    torch.manual_seed(0)
+    split = json.load(open(args.split))
+    files, labels = split["files"], torch.tensor(split["labels"])
+    images = torch.stack([F.resize(read_image(f, ImageReadMode.RGB).float(), [224], antialias=True) for f in files])
+    model = EfficientNet.from_name("efficientnet-lite0")
+    model.load_state_dict(torch.load(args.weights, map_location="cpu"))
+    model._fc = torch.nn.Linear(1280, 4)
+    early = [model._conv_stem, model._bn0] + list(model._blocks[:5])
+    intermediate = list(model._blocks[5:11])
+    final = list(model._blocks[11:]) + [model._conv_head, model._bn1]
+    for m in early:
+        for q in m.parameters():
+            q.requires_grad_(False)
+    params = lambda ms: [q for m in ms for q in m.parameters()]
+    opt = torch.optim.AdamW([{"params": params(intermediate), "lr": 1e-5}, {"params": params(final), "lr": 1e-4},
+                             {"params": model._fc.parameters(), "lr": 1e-3}], weight_decay=1e-4)
+    tr, va = torch.tensor(split["train"]), torch.tensor(split["validation"])
+    norm = lambda x: (x - 127) / 128
+    best = None
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        for m in early:
+            m.eval()
+        perm = tr[torch.randperm(len(tr))]
+        total = 0.0
+        steps = len(perm) // 32
+        for i in range(steps):
+            idx = perm[i * 32:(i + 1) * 32]
+            x = images[idx].clone()
+            hf, vf = torch.rand(len(idx)) < 0.5, torch.rand(len(idx)) < 0.5
+            x[hf] = x[hf].flip(3)
+            x[vf] = x[vf].flip(2)
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(norm(x)), labels[idx])
+            loss.backward()
+            opt.step()
+            total += float(loss)
+        model.eval()
+        with torch.no_grad():
+            logits = torch.cat([model(norm(images[va[i:i + 32]])) for i in range(0, len(va), 32)])
+        truth = labels[va]
+        val_loss = float(torch.nn.functional.cross_entropy(logits, truth))
+        pred = logits.argmax(1)
+        acc = float((pred == truth).float().mean())
+        binary = float(((pred >= 2) == (truth >= 2)).float().mean())
+        row = {"bench": "elpv-fine-tune-top", "impl": "pytorch", "epoch": epoch, "train_loss": round(total / steps, 4),
+               "val_loss": round(val_loss, 4), "val_acc": round(acc, 4), "val_acc_binary": round(binary, 4),
+               "elapsed_s": round(time.perf_counter() - t0, 1)}
+        print(json.dumps(row), flush=True)
+        if best is None or val_loss < best["val_loss"]:
+            best = row
+    print(json.dumps({"bench": "elpv-fine-tune-top", "impl": "pytorch", "final_val_acc": acc, "final_val_acc_binary": binary,
+                      "best_epoch": best["epoch"], "best_val_acc": best["val_acc"], "best_val_acc_binary": best["val_acc_binary"],
+                      "wall_s": round(time.perf_counter() - t0, 1)}), flush=True)
+
+
 def make_backbone(name):
     import torchvision.models as tvm
     if name == "efficientnet_lite0":
@@ -171,7 +238,7 @@ def feature_extractor(model, name):
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["gemm", "conv", "forward", "train", "elpv-fe"])
+    p.add_argument("kind", choices=["gemm", "conv", "forward", "train", "elpv-fe", "elpv-ft"])
     p.add_argument("--split")
     p.add_argument("--weights")
     p.add_argument("--backbone", default="efficientnet_lite0")
@@ -179,10 +246,13 @@ if __name__ == "__main__":
     p.add_argument("--n", type=int, default=2048)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--reps", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=8)
     args = p.parse_args()
     torch.set_num_threads(2)
     if args.kind == "elpv-fe":
         elpv_feature_extraction(args)
+    elif args.kind == "elpv-ft":
+        elpv_fine_tune_top(args)
     elif args.kind in ("forward", "train"):
         bench_backbone(args, args.kind == "train")
     else:

@@ -60,10 +60,11 @@ extension SplitConfig {
 }
 
 extension AugmentationConfig {
-    enum CodingKeys: String, CodingKey { case randomResizedCrop, horizontalFlip, verticalFlip, rotationDegrees, brightness, contrast }
+    enum CodingKeys: String, CodingKey { case randomResizedCrop, cropScale, horizontalFlip, verticalFlip, rotationDegrees, brightness, contrast }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self), d = AugmentationConfig()
         randomResizedCrop = try c.value(.randomResizedCrop, or: d.randomResizedCrop)
+        cropScale = try c.value(.cropScale, or: d.cropScale)
         horizontalFlip = try c.value(.horizontalFlip, or: d.horizontalFlip); verticalFlip = try c.value(.verticalFlip, or: d.verticalFlip)
         rotationDegrees = try c.value(.rotationDegrees, or: d.rotationDegrees)
         brightness = try c.value(.brightness, or: d.brightness); contrast = try c.value(.contrast, or: d.contrast)

@@ -18,8 +18,10 @@ public struct ExperimentError: Error, CustomStringConvertible {
     public init(_ d: String) { description = d }
 }
 
-/// One experiment, from config to run folder. Today it runs the feature-extraction strategy (every group
-/// frozen, no augmentation): features come from the cache or one backbone pass, then only the head trains.
+/// One experiment, from config to run folder. Feature extraction (every group frozen, no augmentation)
+/// takes features from the cache or one backbone pass and trains only the head; every other config trains
+/// backbone groups and head together on images. Both go through the same `Trainer` and can be stopped and
+/// resumed.
 public enum Experiment {
     public struct Summary {
         public let runID: String, runPath: String
@@ -31,23 +33,143 @@ public enum Experiment {
         public let cacheHit: Bool
     }
 
-    /// Creates the run folder, records the split and the `started` event. `log` sends an event to `emit` and
-    /// the run's log; a failed append (full disk) is kept and reported by `checkLog`.
-    static func startRun(_ c: ExperimentConfig, data: LabeledDataset, train: [Int], validation: [Int], strategy: String,
-                         workspace: ExperimentPaths, emit: @escaping ([String: Any]) -> Void) throws -> (RunFolder, RunLog) {
+    public enum Outcome {
+        case finished(Summary)
+        /// Stopped on request; `tlab train --resume` continues it.
+        case stopped(runID: String, runPath: String, epoch: Int)
+
+        /// The summary of a finished run; a stopped one is an error here.
+        public func summary() throws -> Summary {
+            switch self {
+            case .finished(let s): return s
+            case .stopped(let id, _, let epoch): throw ExperimentError("run \(id) was stopped after epoch \(epoch); resume it with --resume \(id)")
+            }
+        }
+    }
+
+    public static func strategy(of c: ExperimentConfig) -> String {
+        if c.unfreezeEvery != nil { return "gradual" }
+        return c.groups.values.contains(where: \.trainable) || !c.augmentation.isNone ? "fine-tuning" : "feature-extraction"
+    }
+
+    /// Starts a new run of `c`.
+    public static func run(_ c: ExperimentConfig, workspace: ExperimentPaths = ExperimentPaths(), control: TrainingControl = TrainingControl(),
+                           emit: @escaping (TrainingEvent) -> Void = { _ in }) throws -> Outcome {
+        try c.validate(knownBackbones: Backbones.names)
+        let (data, trainIdx, valIdx, positive) = try loadData(c, workspace: workspace)
         let run = try RunFolder(root: workspace.runs, config: c)
-        try run.writeJSON(["train": train, "validation": validation, "files": data.samples.map(\.path), "labels": data.labels], name: "split.json")
+        try run.writeJSON(["train": trainIdx, "validation": valIdx, "files": data.samples.map(\.path), "labels": data.labels], name: "split.json")
         let log = RunLog(run: run, emit: emit)
-        log(["event": "started", "run": run.id, "strategy": strategy, "backbone": c.backbone, "dataset": data.name,
-             "train": train.count, "validation": validation.count, "classes": data.classNames,
-             "batchnorm": Dictionary(uniqueKeysWithValues: c.groups.map { ($0.key, $0.value.batchNorm.rawValue) })])
-        return (run, log)
+        log(.started(.init(run: run.id, strategy: strategy(of: c), backbone: c.backbone, dataset: data.name, train: trainIdx.count,
+                           validation: valIdx.count, classes: data.classNames,
+                           batchNorm: Dictionary(uniqueKeysWithValues: c.groups.map { ($0.key, $0.value.batchNorm.rawValue) }))))
+        return try train(c, run: run, log: log, data: data, trainIdx: trainIdx, valIdx: valIdx, positive: positive,
+                         resume: false, workspace: workspace, control: control)
+    }
+
+    /// Continues the run in folder `runPath` from its `last` checkpoint: weights, optimiser state, schedule
+    /// position, unfreezing stage and random streams, so it ends as the uninterrupted run would have.
+    public static func resume(_ runPath: String, workspace: ExperimentPaths = ExperimentPaths(), control: TrainingControl = TrainingControl(),
+                              emit: @escaping (TrainingEvent) -> Void = { _ in }) throws -> Outcome {
+        guard let cfg = FileManager.default.contents(atPath: (runPath as NSString).appendingPathComponent("config.json")) else {
+            throw ExperimentError("\(runPath): no config.json; not a run folder")
+        }
+        let c = try ExperimentConfig.decode(cfg)
+        try c.validate(knownBackbones: Backbones.names)
+        if FileManager.default.fileExists(atPath: (runPath as NSString).appendingPathComponent("summary.json")) {
+            throw ExperimentError("\(runPath): the run has finished; nothing to resume")
+        }
+        let (data, _, _, positive) = try loadData(c, workspace: workspace)
+        guard let splitData = FileManager.default.contents(atPath: (runPath as NSString).appendingPathComponent("split.json")),
+              let split = try? JSONSerialization.jsonObject(with: splitData) as? [String: Any],
+              let trainIdx = split["train"] as? [Int], let valIdx = split["validation"] as? [Int], let files = split["files"] as? [String] else {
+            throw ExperimentError("\(runPath)/split.json: missing or unreadable")
+        }
+        guard files == data.samples.map(\.path) else {
+            throw ExperimentError("\(runPath): the dataset's files differ from those the run started with; it cannot be resumed")
+        }
+        let run = try RunFolder(existing: runPath)
+        return try train(c, run: run, log: RunLog(run: run, emit: emit), data: data, trainIdx: trainIdx, valIdx: valIdx, positive: positive,
+                         resume: true, workspace: workspace, control: control)
+    }
+
+    /// The part `run` and `resume` share: model, inputs, trainer, and the files of a finished run.
+    static func train(_ c: ExperimentConfig, run: RunFolder, log: RunLog, data: LabeledDataset, trainIdx: [Int], valIdx: [Int],
+                      positive: ((Int) -> Bool)?, resume: Bool, workspace: ExperimentPaths, control: TrainingControl) throws -> Outcome {
+        let t0 = Date()
+        let strategy = strategy(of: c)
+        let weightsPath = PretrainedWeights.defaultPath(arch: c.backbone, directory: workspace.weights)
+        let net = try PretrainedWeights.load(arch: c.backbone, from: weightsPath)
+        let crop = c.resolution ?? net.spec.preprocessing.resolution
+        var featureSeconds = 0.0, hit = false
+        let inputs: TrainingInputs
+        if strategy == "feature-extraction" {
+            (inputs, featureSeconds, hit) = try cachedFeatures(c, net: net, weightsPath: weightsPath, crop: crop, data: data,
+                                                               workspace: workspace, log: log.callAsFunction)
+        } else {
+            inputs = .images(net, crop: crop, augmentation: c.augmentation.policy)
+        }
+        let scorer = ClassifierHead(config: c, classNames: data.classNames, positive: positive)
+        var g = SeededGenerator(seed: c.seed)
+        let head = scorer.make(features: net.spec.featureDimension, generator: &g)
+        let trainer = Trainer(config: c, inputs: inputs, head: head, data: data, trainIdx: trainIdx, valIdx: valIdx, scorer: scorer,
+                              generator: g, run: run, control: control, log: log.callAsFunction)
+        if resume {
+            try trainer.restore(from: run.checkpointPath("last"))
+            log(.resumed(epoch: trainer.progress.epoch, step: trainer.progress.step))
+        }
+        let before = trainer.progress.elapsed
+        switch try trainer.run() {
+        case .failed(let reason): try log.check(); throw ExperimentError("run \(run.id) failed: \(reason)")
+        case .stopped: try log.check(); return .stopped(runID: run.id, runPath: run.path, epoch: trainer.progress.epoch)
+        case .finished: break
+        }
+        try log.check()
+        let p = trainer.progress
+        guard let best = p.best, let last = p.last else { throw ExperimentError("run \(run.id) ended without a validated epoch") }
+        let trainable = Set(ExperimentConfig.groupOrder.filter { c.policies(atEpoch: p.epoch - 1)[$0]!.trainable })
+        let trainableParams = head.parameterCount + (strategy == "feature-extraction" ? 0 : net.groups.filter { trainable.contains($0.name) }
+            .reduce(0) { acc, grp in acc + net.layers(inGroup: grp.name).reduce(0) { $0 + $1.parameterCount } })
+        // Wall time of the whole run: this session's setup and training plus earlier sessions' training.
+        let wall = before + Date().timeIntervalSince(t0)
+        try finish(run: run, strategy: strategy, c: c, data: data, trainable: trainableParams,
+                   total: head.parameterCount + net.features.parameterCount, best: best, bestEpoch: p.bestEpoch, last: last,
+                   epochs: p.epoch, wall: wall,
+                   extra: strategy == "feature-extraction" ? ["feature_s": featureSeconds, "feature_cache_hit": hit] : [:], log: log)
+        try log.check()
+        return .finished(Summary(runID: run.id, runPath: run.path, best: best, last: last, bestEpoch: p.bestEpoch, epochs: p.epoch,
+                                 wallSeconds: wall, featureSeconds: featureSeconds, cacheHit: hit))
+    }
+
+    /// Features of every image, from the cache when nothing they depend on changed, else one backbone pass.
+    static func cachedFeatures(_ c: ExperimentConfig, net: Backbone, weightsPath: String, crop: Int, data: LabeledDataset,
+                               workspace: ExperimentPaths, log: (TrainingEvent) -> Void) throws -> (TrainingInputs, Double, Bool) {
+        let paths = data.samples.map(\.path)
+        let key = FeatureCache.Key(weights: try sha256Hex(ofFile: weightsPath), backbone: c.backbone, boundary: "features",
+                                   preprocessing: FeatureExtraction.describe(resize: crop, crop: crop, mean: net.spec.preprocessing.mean, std: net.spec.preprocessing.std),
+                                   images: try contentHashes(paths))
+        let cache = FeatureCache(directory: workspace.cache)
+        let f0 = Date()
+        var hit = true
+        let features: Tensor
+        if let cached = cache.load(key), cached.shape == [paths.count, net.spec.featureDimension] {
+            features = cached
+        } else {
+            hit = false
+            features = try FeatureExtraction.features(of: paths, backbone: net, resize: crop, crop: crop, batchSize: c.batchSize) { done in
+                log(.features(done: done, total: paths.count))
+            }
+            try cache.store(features, for: key)
+        }
+        let seconds = Date().timeIntervalSince(f0)
+        log(.featuresReady(cacheHit: hit, seconds: seconds))
+        return (.features(features), seconds, hit)
     }
 
     /// summary.json, confusion.json and the closing `summary` event, for either strategy.
     static func finish(run: RunFolder, strategy: String, c: ExperimentConfig, data: LabeledDataset, trainable: Int, total: Int,
                        best: ClassificationMetrics, bestEpoch: Int, last: ClassificationMetrics, epochs: Int, wall: Double,
-                       extra: [String: Any], log: ([String: Any]) -> Void) throws {
+                       extra: [String: Any], log: RunLog) throws {
         var summary: [String: Any] = [
             "run": run.id, "strategy": strategy, "backbone": c.backbone, "dataset": data.name,
             "trainable_params": trainable, "total_params": total,
@@ -62,38 +184,11 @@ public enum Experiment {
         summary.merge(extra) { a, _ in a }
         if let b = best.binaryAccuracy { summary["val_acc_binary"] = b }
         if let b = last.binaryAccuracy { summary["final_val_acc_binary"] = b }
-        try run.writeJSON(summary, name: "summary.json")
         try run.writeJSON(["classes": data.classNames, "matrix": best.confusion, "rows": "truth", "columns": "prediction",
                            "epoch": bestEpoch], name: "confusion.json")
-        var event: [String: Any] = ["event": "summary", "run": run.id, "val_acc": best.accuracy, "wall_s": wall]
-        if let b = best.binaryAccuracy { event["val_acc_binary"] = b }
-        log(event)
-    }
-
-    static func runFineTuning(_ c: ExperimentConfig, workspace: ExperimentPaths, emit: @escaping ([String: Any]) -> Void) throws -> Summary {
-        let t0 = Date()
-        let (data, trainIdx, valIdx, positive) = try loadData(c, workspace: workspace)
-        let net = try PretrainedWeights.load(arch: c.backbone, from: PretrainedWeights.defaultPath(arch: c.backbone, directory: workspace.weights))
-        let crop = c.resolution ?? net.spec.preprocessing.resolution
-        let (run, log) = try startRun(c, data: data, train: trainIdx, validation: valIdx,
-                                      strategy: c.unfreezeEvery != nil ? "gradual" : "fine-tuning", workspace: workspace, emit: emit)
-        var g = SeededGenerator(seed: c.seed)
-        let head = HeadTrainer(config: c, classNames: data.classNames, positive: positive).makeHead(features: net.spec.featureDimension, generator: &g)
-        let tuner = FineTuner(config: c, net: net, head: head, data: data, crop: crop, positive: positive)
-        guard let r = try tuner.train(trainIdx: trainIdx, valIdx: valIdx, run: run, log: log.callAsFunction) else {
-            throw ExperimentError("run \(run.id) failed: see its metrics.jsonl")
-        }
-        try log.check()
-        let trainable = Set(ExperimentConfig.groupOrder.filter { c.policies(atEpoch: c.epochs - 1)[$0]!.trainable })
-        let trainableParams = head.parameterCount + net.groups.filter { trainable.contains($0.name) }.reduce(0) { acc, grp in
-            acc + net.layers(inGroup: grp.name).reduce(0) { $0 + $1.parameterCount } }
-        let wall = Date().timeIntervalSince(t0)
-        try finish(run: run, strategy: c.unfreezeEvery != nil ? "gradual" : "fine-tuning", c: c, data: data, trainable: trainableParams,
-                   total: head.parameterCount + net.features.parameterCount, best: r.best, bestEpoch: r.bestEpoch, last: r.last,
-                   epochs: r.epochs, wall: wall, extra: [:], log: log.callAsFunction)
-        try log.check()
-        return Summary(runID: run.id, runPath: run.path, best: r.best, last: r.last, bestEpoch: r.bestEpoch, epochs: r.epochs,
-                       wallSeconds: wall, featureSeconds: 0, cacheHit: false)
+        // summary.json last: its presence marks the run finished.
+        try run.writeJSON(summary, name: "summary.json")
+        log(.summary(run: run.id, valAcc: best.accuracy, valAccBinary: best.binaryAccuracy, wallSeconds: wall))
     }
 
     public static func loadData(_ c: ExperimentConfig, workspace: ExperimentPaths) throws
@@ -113,63 +208,5 @@ public enum Experiment {
             let s = Split.stratified(labels: d.labels, validationFraction: c.split.validationFraction, seed: c.split.seed)
             return (d, s.train, s.validation, nil)
         }
-    }
-
-    public static func run(_ c: ExperimentConfig, workspace: ExperimentPaths = ExperimentPaths(),
-                           emit: @escaping ([String: Any]) -> Void = { _ in }) throws -> Summary {
-        try c.validate(knownBackbones: Backbones.names)
-        let fineTuning = c.groups.values.contains(where: \.trainable) || c.unfreezeEvery != nil || !c.augmentation.isNone
-        if fineTuning { return try runFineTuning(c, workspace: workspace, emit: emit) }
-        let t0 = Date()
-        let (data, trainIdx, valIdx, positive) = try loadData(c, workspace: workspace)
-        let weightsPath = PretrainedWeights.defaultPath(arch: c.backbone, directory: workspace.weights)
-        let net = try PretrainedWeights.load(arch: c.backbone, from: weightsPath)
-        let crop = c.resolution ?? net.spec.preprocessing.resolution
-        let (run, log) = try startRun(c, data: data, train: trainIdx, validation: valIdx, strategy: "feature-extraction",
-                                      workspace: workspace, emit: emit)
-
-        // Features of every image, from the cache when nothing they depend on changed.
-        let paths = data.samples.map(\.path)
-        let key = FeatureCache.Key(weights: try sha256Hex(ofFile: weightsPath), backbone: c.backbone, boundary: "features",
-                                   preprocessing: FeatureExtraction.describe(resize: crop, crop: crop, mean: net.spec.preprocessing.mean, std: net.spec.preprocessing.std),
-                                   images: try contentHashes(paths))
-        let cache = FeatureCache(directory: workspace.cache)
-        let f0 = Date()
-        var hit = true
-        let features: Tensor
-        if let cached = cache.load(key), cached.shape == [paths.count, net.spec.featureDimension] {
-            features = cached
-        } else {
-            hit = false
-            features = try FeatureExtraction.features(of: paths, backbone: net, resize: crop, crop: crop, batchSize: c.batchSize) { done in
-                log(["event": "features", "done": done, "total": paths.count])
-            }
-            try cache.store(features, for: key)
-        }
-        let featureSeconds = Date().timeIntervalSince(f0)
-        log(["event": "features_ready", "cache_hit": hit, "seconds": featureSeconds])
-
-        func gather(_ idx: [Int]) -> Tensor {
-            let d = features.shape[1], t = Tensor(uninitialized: [idx.count, d])
-            for (r, i) in idx.enumerated() { (t.data + r * d).update(from: features.data + i * d, count: d) }
-            return t
-        }
-        let trainer = HeadTrainer(config: c, classNames: data.classNames, positive: positive)
-        let outcome = try trainer.train(train: gather(trainIdx), trainIdx.map { data.samples[$0].label },
-                                        validation: gather(valIdx), valIdx.map { data.samples[$0].label },
-                                        valGroups: valIdx.map { data.samples[$0].group }, run: run, emit: emit)
-        guard case let .finished(best, bestEpoch, lastMetrics, epochs) = outcome else {
-            if case let .failed(reason) = outcome { throw ExperimentError(reason) }
-            fatalError("unreachable")
-        }
-        let wall = Date().timeIntervalSince(t0)
-        var probe = SeededGenerator(seed: 0)
-        let headParams = trainer.makeHead(features: net.spec.featureDimension, generator: &probe).parameterCount
-        try finish(run: run, strategy: "feature-extraction", c: c, data: data, trainable: headParams,
-                   total: headParams + net.features.parameterCount, best: best, bestEpoch: bestEpoch, last: lastMetrics,
-                   epochs: epochs, wall: wall, extra: ["feature_s": featureSeconds, "feature_cache_hit": hit], log: log.callAsFunction)
-        try log.check()
-        return Summary(runID: run.id, runPath: run.path, best: best, last: lastMetrics, bestEpoch: bestEpoch, epochs: epochs,
-                       wallSeconds: wall, featureSeconds: featureSeconds, cacheHit: hit)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ImageData
 import Layers
 
 /// How one layer group of the backbone is treated during a run.
@@ -51,6 +52,8 @@ public struct SplitConfig: Codable, Equatable, Sendable {
 
 public struct AugmentationConfig: Codable, Equatable, Sendable {
     public var randomResizedCrop = false
+    /// Area fraction range of the random resized crop (torchvision's default: 0.08…1).
+    public var cropScale: [Float] = [0.08, 1]
     public var horizontalFlip = false
     public var verticalFlip = false
     public var rotationDegrees: Float = 0
@@ -62,7 +65,13 @@ public struct AugmentationConfig: Codable, Equatable, Sendable {
         self.rotationDegrees = rotationDegrees; self.brightness = brightness; self.contrast = contrast
     }
     public static let none = AugmentationConfig()
-    public var isNone: Bool { self == .none }
+    public var isNone: Bool { !randomResizedCrop && !horizontalFlip && !verticalFlip && rotationDegrees == 0 && brightness == 0 && contrast == 0 }
+
+    /// What the image loader applies to training images.
+    public var policy: Augmentation {
+        Augmentation(cropScale: randomResizedCrop ? cropScale[0]...cropScale[1] : nil, horizontalFlip: horizontalFlip,
+                     verticalFlip: verticalFlip, rotationDegrees: rotationDegrees, brightness: brightness, contrast: contrast)
+    }
 }
 
 /// Everything a run needs, as saved in its folder's config.json.
@@ -127,12 +136,13 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         if batchSize < 1 { try fail("batchSize", "must be at least 1") }
         if let p = patience, p < 1 { try fail("patience", "must be at least 1 when given") }
         if let u = unfreezeEvery, u < 1 { try fail("unfreezeEvery", "must be at least 1 when given") }
-        // Flips are implemented; the other augmentations are accepted by the format but refused until they are.
-        if augmentation.randomResizedCrop { try fail("augmentation.randomResizedCrop", "not available yet (flips are)") }
-        if augmentation.rotationDegrees != 0 { try fail("augmentation.rotationDegrees", "not available yet (flips are)") }
-        if augmentation.brightness != 0 || augmentation.contrast != 0 {
-            try fail(augmentation.brightness != 0 ? "augmentation.brightness" : "augmentation.contrast", "not available yet (flips are)")
+        let a = augmentation
+        if a.cropScale.count != 2 || !(a.cropScale[0] > 0 && a.cropScale[0] <= a.cropScale[1] && a.cropScale[1] <= 1) {
+            try fail("augmentation.cropScale", "must be [min, max] with 0 < min ≤ max ≤ 1")
         }
+        if !(0...180).contains(a.rotationDegrees) { try fail("augmentation.rotationDegrees", "must be between 0 and 180") }
+        if !(0...1).contains(a.brightness) { try fail("augmentation.brightness", "must be between 0 and 1") }
+        if !(0...1).contains(a.contrast) { try fail("augmentation.contrast", "must be between 0 and 1") }
         if unfreezeEvery != nil && groups.values.contains(where: \.trainable) {
             try fail("unfreezeEvery", "gradual unfreezing starts from frozen groups; set every group to frozen")
         }

@@ -23,8 +23,19 @@ public final class RunFolder {
         try writeAtomically(try config.encoded(), to: (path as NSString).appendingPathComponent("config.json"))
         let logPath = (path as NSString).appendingPathComponent("metrics.jsonl")
         FileManager.default.createFile(atPath: logPath, contents: nil)
-        guard let h = FileHandle(forWritingAtPath: logPath) else { throw WeightsError("\(logPath): cannot open for appending") }
-        log = h
+        log = try Self.openLog(logPath)
+    }
+
+    /// An existing run folder, to resume: its log is appended to, never rewritten.
+    public init(existing path: String) throws {
+        self.path = path
+        id = (path as NSString).lastPathComponent
+        log = try Self.openLog((path as NSString).appendingPathComponent("metrics.jsonl"))
+    }
+
+    private static func openLog(_ logPath: String) throws -> FileHandle {
+        guard let h = FileHandle(forWritingAtPath: logPath) else { throw ExperimentError("\(logPath): cannot open for appending") }
+        return h
     }
 
     deinit { try? log.close() }
@@ -53,14 +64,14 @@ public final class RunFolder {
 /// turns it into an error naming the file, so a full disk never passes unnoticed.
 public final class RunLog {
     let run: RunFolder
-    let emit: ([String: Any]) -> Void
+    let emit: (TrainingEvent) -> Void
     private(set) var failure: Error?
 
-    init(run: RunFolder, emit: @escaping ([String: Any]) -> Void) { self.run = run; self.emit = emit }
+    init(run: RunFolder, emit: @escaping (TrainingEvent) -> Void) { self.run = run; self.emit = emit }
 
-    func callAsFunction(_ event: [String: Any]) {
+    func callAsFunction(_ event: TrainingEvent) {
         emit(event)
-        do { try run.append(event) } catch { failure = failure ?? error }
+        do { try run.append(event.json) } catch { failure = failure ?? error }
     }
 
     func check() throws {

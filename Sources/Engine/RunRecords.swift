@@ -35,7 +35,7 @@ public enum RunRecords {
         return try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
     }
 
-    /// Recomputes a feature-extraction run's validation metrics with its best head.
+    /// Recomputes a run's validation metrics with its best checkpoint (head, and backbone when it was fine-tuned).
     public static func evaluate(_ run: String, workspace: ExperimentPaths = ExperimentPaths()) throws -> ClassificationMetrics {
         guard let cfgData = FileManager.default.contents(atPath: (run as NSString).appendingPathComponent("config.json")) else {
             throw ExperimentError("\(run): no config.json")
@@ -44,18 +44,13 @@ public enum RunRecords {
         let (data, _, valIdx, positive) = try Experiment.loadData(c, workspace: workspace)
         let net = try PretrainedWeights.load(arch: c.backbone, from: PretrainedWeights.defaultPath(arch: c.backbone, directory: workspace.weights))
         let crop = c.resolution ?? net.spec.preprocessing.resolution
+        let scorer = ClassifierHead(config: c, classNames: data.classNames, positive: positive)
+        var g = SeededGenerator(seed: 0)
+        let head = scorer.make(features: net.spec.featureDimension, generator: &g)
+        let file = (run as NSString).appendingPathComponent("checkpoints/best.safetensors")
+        try TrainingCheckpoint.loadModel(try Safetensors.read(path: file), backbone: net.features, head: head, file: file)
         let features = try FeatureExtraction.features(of: valIdx.map { data.samples[$0].path }, backbone: net, resize: crop, crop: crop,
                                                       batchSize: c.batchSize)
-        let trainer = HeadTrainer(config: c, classNames: data.classNames, positive: positive)
-        var g = SeededGenerator(seed: 0)
-        let head = trainer.makeHead(features: net.spec.featureDimension, generator: &g)
-        let best = try Safetensors.read(path: (run as NSString).appendingPathComponent("checkpoints/best.safetensors"))
-        let targets = Dictionary(uniqueKeysWithValues: head.namedParameters)
-        guard Set(best.names) == Set(targets.keys) else { throw ExperimentError("\(run): best checkpoint does not fit the configured head") }
-        for (name, t) in best.entries {
-            guard let p = targets[name], p.value.count == t.count else { throw ExperimentError("\(run): \(name) has the wrong shape") }
-            p.value.data.update(from: t.data, count: t.count)
-        }
-        return trainer.evaluate(head, features, valIdx.map { data.samples[$0].label }, valIdx.map { data.samples[$0].group }).0
+        return scorer.evaluate(head, features, valIdx.map { data.samples[$0].label }, valIdx.map { data.samples[$0].group }).0
     }
 }

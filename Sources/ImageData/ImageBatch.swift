@@ -1,21 +1,25 @@
 import Kernels
 
 /// A batch of PNG files as the network's input [N, 3, crop, crop]: decoded and preprocessed on all cores
-/// (see `Preprocess.evaluation`), optionally flipped per image. Errors name the file.
+/// (see `Preprocess.evaluation`). With `augmentation` and one seed per image, each image is augmented
+/// with its own generator, so the batch is the same whichever thread decodes which image. Errors name the file.
 public enum ImageBatch {
     public static func load(_ paths: [String], resizeShorterSide resize: Int, crop: Int, mean: [Float], std: [Float],
-                            flips: [(horizontal: Bool, vertical: Bool)]? = nil) throws -> Tensor {
-        let plane = 3 * crop * crop
+                            augmentation: Augmentation? = nil, seeds: [UInt64]? = nil) throws -> Tensor {
+        require(augmentation == nil || seeds?.count == paths.count, "augmentation needs one seed per image")
+        let plane = crop * crop
         let x = Tensor(uninitialized: [paths.count, 3, crop, crop])
         try Parallel.forEachIndex(paths.count) { i in
-            var v = Preprocess.evaluation(try PNGCodec.decode(file: paths[i]), resizeShorterSide: resize, crop: crop, mean: mean, std: std)
-            if let (h, vf) = flips?[i], h || vf {
-                let src = v
-                for c in 0..<3 { for y in 0..<crop { for xx in 0..<crop {
-                    v[(c * crop + y) * crop + xx] = src[(c * crop + (vf ? crop - 1 - y : y)) * crop + (h ? crop - 1 - xx : xx)]
-                } } }
+            let image = try PNGCodec.decode(file: paths[i])
+            var v: [Float]
+            if let augmentation, let seeds {
+                var g = SeededGenerator(seed: seeds[i])
+                v = augmentation.apply(image, resizeShorterSide: resize, size: crop, generator: &g)
+            } else {
+                v = Preprocess.resizeCentreCrop(image, resizeShorterSide: resize, crop: crop)
             }
-            v.withUnsafeBufferPointer { (x.data + i * plane).update(from: $0.baseAddress!, count: plane) }
+            Preprocess.normalize(&v, plane: plane, mean: mean, std: std)
+            v.withUnsafeBufferPointer { (x.data + i * 3 * plane).update(from: $0.baseAddress!, count: 3 * plane) }
         }
         return x
     }

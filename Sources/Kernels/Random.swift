@@ -18,6 +18,19 @@ public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
         state = s
     }
 
+    /// A seed that depends on every part (SplitMix64 finaliser over a running combination), for streams
+    /// that must be reproducible from coordinates alone, such as (seed, epoch, step, image).
+    public static func mix(_ parts: UInt64...) -> UInt64 {
+        var h: UInt64 = 0x243F_6A88_85A3_08D3
+        for p in parts {
+            var x = h ^ (p &+ 0x9E37_79B9_7F4A_7C15)
+            x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+            h = x ^ (x >> 31)
+        }
+        return h
+    }
+
     public mutating func next() -> UInt64 {
         let result = ((state[1] &* 5) << 7 | (state[1] &* 5) >> 57) &* 9
         let t = state[1] << 17

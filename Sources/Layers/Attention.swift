@@ -12,6 +12,7 @@ public final class MultiHeadSelfAttention: Layer {
     /// `in_proj_weight`/`out_proj.weight`.
     public enum Naming: Sendable { case timm, torchvision }
     public var naming: Naming = .timm
+    public var sublayers: [Layer] { [qkv, proj] }
     private var packed: Tensor?      // [B, T, 3D]
     private var probabilities: Tensor? // [B, H, T, T]
 

@@ -11,6 +11,7 @@ public final class Sequential: Layer {
     public convenience init(_ layers: [Layer]) { self.init(layers.enumerated().map { (String($0.offset), $0.element) }) }
 
     public var layers: [Layer] { children.map(\.1) }
+    public var sublayers: [Layer] { layers }
     public func append(_ name: String, _ layer: Layer) { children.append((name, layer)) }
 
     public var namedParameters: [(String, Parameter)] { children.flatMap { prefixed($0.0, $0.1.namedParameters) } }
@@ -70,6 +71,7 @@ public final class Residual: Layer {
     public init(_ body: Layer, shortcut: Layer? = nil, bodyName: String = "", shortcutName: String = "shortcut") {
         self.body = body; self.shortcut = shortcut; self.bodyName = bodyName; self.shortcutName = shortcutName
     }
+    public var sublayers: [Layer] { [body] + (shortcut.map { [$0] } ?? []) }
 
     public var namedParameters: [(String, Parameter)] {
         prefixed(bodyName, body.namedParameters) + (shortcut.map { prefixed(shortcutName, $0.namedParameters) } ?? [])
@@ -106,6 +108,7 @@ public final class Concat: Layer {
     public init(_ branches: [(String, Layer)], dim: Int = 1) {
         self.branches = branches; self.dim = dim
     }
+    public var sublayers: [Layer] { branches.map(\.1) }
 
     public var namedParameters: [(String, Parameter)] { branches.flatMap { prefixed($0.0, $0.1.namedParameters) } }
     public var namedBuffers: [(String, Tensor)] { branches.flatMap { prefixed($0.0, $0.1.namedBuffers) } }

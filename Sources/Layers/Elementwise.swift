@@ -26,7 +26,7 @@ public final class ActivationLayer: Layer {
 }
 
 /// Inverted dropout: in training, zeroes each value with probability p and scales survivors by 1/(1−p).
-public final class Dropout: Layer {
+public final class Dropout: Layer, Stochastic {
     public let probability: Float
     public var generator: SeededGenerator
     private var mask: Tensor?

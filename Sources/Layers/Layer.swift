@@ -44,10 +44,21 @@ public protocol Layer: AnyObject {
     func forward(_ x: Tensor, mode: ForwardMode) -> Tensor
     /// Accumulates gradients of trainable parameters; returns dL/dx only when `needInputGradient`.
     func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor?
+    /// Direct children of a container (empty for a leaf), for walks such as "every BatchNorm".
+    var sublayers: [Layer] { get }
+}
+
+/// A layer that draws random numbers in training (dropout, stochastic depth). Its generator is part of a
+/// run's state: a resumed run restores it so that it draws what the uninterrupted run would have drawn.
+public protocol Stochastic: AnyObject {
+    var generator: SeededGenerator { get set }
 }
 
 extension Layer {
     public var namedBuffers: [(String, Tensor)] { [] }
+    public var sublayers: [Layer] { [] }
+    /// This layer and every layer inside it, depth first, in a fixed order.
+    public var descendants: [Layer] { [self] + sublayers.flatMap(\.descendants) }
     public var parameters: [Parameter] { namedParameters.map(\.1) }
     public var hasTrainableParameters: Bool { namedParameters.contains { $0.1.trainable } }
     public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.1.value.count } }

@@ -25,6 +25,23 @@ public protocol Optimizer: AnyObject {
     func step()
     /// Per-parameter state tensors by "group.index.slot", for checkpoints.
     var state: [(String, Tensor)] { get }
+    /// Puts back what `state` and `stepCount` were when a checkpoint was written.
+    func restore(state: [String: Tensor], stepCount: Int) throws
+}
+
+public struct OptimizerStateError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+extension Optimizer {
+    /// Copies every slot of `state` from `saved`, refusing a missing or misshapen one by name.
+    func copySlots(from saved: [String: Tensor]) throws {
+        for (name, t) in state {
+            guard let s = saved[name] else { throw OptimizerStateError(description: "optimizer state \(name) is missing") }
+            guard s.shape == t.shape else { throw OptimizerStateError(description: "optimizer state \(name) has shape \(s.shape), expected \(t.shape)") }
+            t.data.update(from: s.contiguous().data, count: t.count)
+        }
+    }
 }
 
 extension Optimizer {
@@ -44,6 +61,10 @@ public final class SGD: Optimizer {
         precondition(!nesterov || momentum > 0, "Nesterov momentum needs momentum > 0")
         self.groups = groups; self.momentum = momentum; self.nesterov = nesterov
         velocity = groups.map { $0.parameters.map { Tensor(zeros: $0.value.shape) } }
+    }
+
+    public func restore(state saved: [String: Tensor], stepCount: Int) throws {
+        try copySlots(from: saved); self.stepCount = stepCount
     }
 
     public var state: [(String, Tensor)] {
@@ -83,6 +104,10 @@ public final class AdamW: Optimizer {
         self.groups = groups; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps
         m = groups.map { $0.parameters.map { Tensor(zeros: $0.value.shape) } }
         v = groups.map { $0.parameters.map { Tensor(zeros: $0.value.shape) } }
+    }
+
+    public func restore(state saved: [String: Tensor], stepCount: Int) throws {
+        try copySlots(from: saved); self.stepCount = stepCount
     }
 
     public var state: [(String, Tensor)] {

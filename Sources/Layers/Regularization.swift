@@ -2,7 +2,7 @@ import Kernels
 
 /// Stochastic depth ("drop connect"): in training, zeroes each sample's whole residual branch with
 /// probability p and scales the kept ones by 1/(1−p); the identity at inference.
-public final class DropPath: Layer {
+public final class DropPath: Layer, Stochastic {
     public let probability: Float
     public var generator: SeededGenerator
     private var sampleScale: [Float]?
@@ -48,6 +48,7 @@ public final class SqueezeExcitation: Layer {
         expand = Conv2d(squeezed, channels, kernel: 1, generator: &generator)
         self.activation = activation; self.names = names
     }
+    public var sublayers: [Layer] { [reduce, expand] }
 
     public var namedParameters: [(String, Parameter)] {
         prefixed(names.reduce, reduce.namedParameters) + prefixed(names.expand, expand.namedParameters)

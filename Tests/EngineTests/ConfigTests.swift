@@ -56,8 +56,9 @@ final class ConfigTests: XCTestCase {
         expect("optimizer") { $0.optimizer = "lion" }
         expect("version") { $0.version = 2 }
         expect("unfreezeEvery") { $0.unfreezeEvery = 2 }
-        expect("augmentation.rotationDegrees") { $0.augmentation.rotationDegrees = 10 }
-        expect("augmentation.randomResizedCrop") { $0.augmentation.randomResizedCrop = true }
+        expect("augmentation.rotationDegrees") { $0.augmentation.rotationDegrees = 200 }
+        expect("augmentation.cropScale") { $0.augmentation.cropScale = [0.5, 0.2] }
+        expect("augmentation.brightness") { $0.augmentation.brightness = -0.1 }
     }
 
     func testJSONRoundTripAndDefaultsForOmittedFields() throws {

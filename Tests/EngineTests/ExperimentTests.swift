@@ -11,46 +11,18 @@ final class ExperimentTests: XCTestCase {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("tlab-exp-\(getpid())")
     override func tearDown() { try? FileManager.default.removeItem(at: root) }
 
-    func makePaths() throws -> ExperimentPaths {
-        var ws = ExperimentPaths()
-        ws.runs = root.appendingPathComponent("runs").path
-        ws.cache = root.appendingPathComponent("cache").path
-        ws.weights = root.appendingPathComponent("weights").path
-        try FileManager.default.createDirectory(atPath: ws.weights, withIntermediateDirectories: true)
-        let net = Backbones.make("mobilenet_v2")!
-        SyntheticWeights.apply(to: net)
-        try Safetensors.write(net.stateDict(metadata: ["arch": "mobilenet_v2"]), to: PretrainedWeights.defaultPath(arch: "mobilenet_v2", directory: ws.weights))
-        var g = SeededGenerator(seed: 1)
-        for cls in ["bright", "dark"] {
-            let dir = root.appendingPathComponent("data/\(cls)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            for i in 0..<24 {
-                let px = (0..<(32 * 32)).map { p -> UInt8 in
-                    let (y, x) = (p / 32, p % 32), centre = abs(y - 16) < 8 && abs(x - 16) < 8
-                    let base = centre ? (cls == "bright" ? 220 : 30) : 120
-                    return UInt8(max(0, min(255, base + Int(g.nextFloat() * 40) - 20)))
-                }
-                try Data(try PNGCodec.encode(width: 32, height: 32, layout: .gray8, samples: px)).write(to: dir.appendingPathComponent("\(i).png"))
-            }
-        }
-        return ws
-    }
+    func makePaths() throws -> ExperimentPaths { try makeTestWorkspace(root) }
 
-    func config(_ ws: ExperimentPaths) throws -> ExperimentConfig {
-        var c = try ExperimentConfig.preset("feature-extraction", backbone: "mobilenet_v2",
-                                            dataset: DatasetConfig(kind: "folder", path: root.appendingPathComponent("data").path))
-        c.resolution = 32; c.epochs = 40; c.batchSize = 8; c.head.learningRate = 3e-3
-        return c
-    }
+    func config(_ ws: ExperimentPaths) throws -> ExperimentConfig { try workspaceConfig(root) }
 
     func testFeatureExtractionLearnsWritesTheRunFolderAndReusesTheCache() throws {
         let ws = try makePaths()
         var events: [[String: Any]] = []
-        let s = try Experiment.run(try config(ws), workspace: ws) { events.append($0) }
+        let s = try Experiment.run(try config(ws), workspace: ws) { events.append($0.json) }.summary()
         XCTAssertFalse(s.cacheHit)
         XCTAssertGreaterThanOrEqual(s.last.accuracy, 0.9, "a frozen backbone's features separate bright from dark centres")
         let files = try FileManager.default.contentsOfDirectory(atPath: s.runPath).sorted()
-        XCTAssertEqual(files, ["checkpoints", "config.json", "confusion.json", "metrics.jsonl", "split.json", "summary.json"])
+        XCTAssertEqual(files, ["checkpoints", "config.json", "confusion.json", "metrics.jsonl", "split.json", "summary.json", "validation.json"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: s.runPath + "/checkpoints/best.safetensors"))
         let lines = try String(contentsOfFile: s.runPath + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
         let kinds = lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["event"] as? String }
@@ -72,11 +44,11 @@ final class ExperimentTests: XCTestCase {
 
         // Another head learning rate: features come from the cache, and the same seed gives the same curve.
         var again = try config(ws)
-        let second = try Experiment.run(again, workspace: ws)
+        let second = try Experiment.run(again, workspace: ws).summary()
         XCTAssertTrue(second.cacheHit)
         XCTAssertEqual(second.last.accuracy, s.last.accuracy, "same config and seed, same result")
         again.head.learningRate = 1e-3
-        XCTAssertTrue(try Experiment.run(again, workspace: ws).cacheHit)
+        XCTAssertTrue(try Experiment.run(again, workspace: ws).summary().cacheHit)
     }
 
     func testNaNLossStopsTheRunWithAReason() throws {
@@ -84,7 +56,7 @@ final class ExperimentTests: XCTestCase {
         var c = try config(ws)
         c.head.learningRate = 1e30; c.optimizer = "sgd"; c.momentum = 0
         var failed: [String: Any]?
-        XCTAssertThrowsError(try Experiment.run(c, workspace: ws) { if $0["event"] as? String == "failed" { failed = $0 } }) { e in
+        XCTAssertThrowsError(try Experiment.run(c, workspace: ws) { if case .failed = $0 { failed = $0.json } }) { e in
             XCTAssertTrue("\(e)".contains("loss became"), "\(e)")
         }
         XCTAssertNotNil(failed?["reason"])
@@ -101,7 +73,7 @@ final class ExperimentTests: XCTestCase {
         let net = try PretrainedWeights.load(arch: "mobilenet_v2", from: PretrainedWeights.defaultPath(arch: "mobilenet_v2", directory: ws.weights))
         let earlyBefore = net.layers(inGroup: "early").flatMap(\.parameters).map { $0.value.toArray() }
         var events: [[String: Any]] = []
-        let s = try Experiment.run(c, workspace: ws) { events.append($0) }
+        let s = try Experiment.run(c, workspace: ws) { events.append($0.json) }.summary()
         XCTAssertGreaterThanOrEqual(s.last.accuracy, 0.9)
         let epochs = events.filter { $0["event"] as? String == "epoch" }
         XCTAssertEqual(epochs.count, 10)
@@ -140,7 +112,7 @@ final class ExperimentTests: XCTestCase {
         c.groups["final"] = .trained(1e-3, batchNorm: .frozen)
         c.groups["intermediate"] = GroupPolicy(trainable: false, learningRate: nil, batchNorm: .statsOnly)
         c.epochs = 1
-        let s = try Experiment.run(c, workspace: ws)
+        let s = try Experiment.run(c, workspace: ws).summary()
         let net = try PretrainedWeights.load(arch: "mobilenet_v2", from: PretrainedWeights.defaultPath(arch: "mobilenet_v2", directory: ws.weights))
         let saved = Dictionary(uniqueKeysWithValues: try Safetensors.read(path: s.runPath + "/checkpoints/last.safetensors").entries.map { ($0.name, $0.tensor.toArray()) })
         let pretrained = Dictionary(uniqueKeysWithValues: net.namedTensors.map { ($0.0, $0.1.toArray()) })

@@ -1,0 +1,221 @@
+import Foundation
+import Backbones
+import ImageData
+import Kernels
+import Layers
+import WeightsIO
+
+/// What the training loop feeds the trainable part of the model.
+enum TrainingInputs {
+    /// Pooled features of a frozen backbone, one row per dataset sample: only the head trains.
+    case features(Tensor)
+    /// Images through the backbone, whose groups train as the config's policies say epoch by epoch.
+    case images(Backbone, crop: Int, augmentation: Augmentation)
+}
+
+/// The one training loop of every strategy: shuffles, steps the optimiser with each group's scheduled
+/// learning rate, validates every epoch, keeps best / last checkpoints and obeys pause / stop. Everything
+/// random is either saved in `progress` or derived from (seed, epoch, step), so a run stopped or killed
+/// and resumed takes the same steps as one that never stopped.
+final class Trainer {
+    enum Outcome { case finished, stopped, failed(String) }
+
+    let config: ExperimentConfig
+    let inputs: TrainingInputs
+    let head: Sequential
+    let samples: [Sample]
+    let trainIdx: [Int], valIdx: [Int]
+    let scorer: ClassifierHead
+    let groups: [ParameterGroup]
+    let optimizer: Optimizer
+    let folder: RunFolder
+    let control: TrainingControl
+    let log: (TrainingEvent) -> Void
+    var progress: TrainingProgress
+    private let prefetcher = Prefetcher<Tensor>()
+
+    var backbone: Backbone? { if case .images(let b, _, _) = inputs { return b } else { return nil } }
+    /// Stochastic layers whose generators are part of the saved state.
+    var stochasticLayers: [Stochastic] {
+        ((backbone?.features.descendants ?? []) + head.descendants).compactMap { $0 as? Stochastic }
+    }
+
+    init(config: ExperimentConfig, inputs: TrainingInputs, head: Sequential, data: LabeledDataset, trainIdx: [Int], valIdx: [Int],
+         scorer: ClassifierHead, generator: SeededGenerator, run: RunFolder, control: TrainingControl, log: @escaping (TrainingEvent) -> Void) {
+        self.config = config; self.inputs = inputs; self.head = head; samples = data.samples
+        self.trainIdx = trainIdx; self.valIdx = valIdx; self.scorer = scorer; folder = run; self.control = control; self.log = log
+        let wd = Float(config.weightDecay)
+        var groups: [ParameterGroup] = []
+        if case .images(let net, _, _) = inputs {
+            groups = ExperimentConfig.groupOrder.map { name in
+                ParameterGroup(name: name, parameters: net.layers(inGroup: name).flatMap(\.parameters), learningRate: 0, weightDecay: wd)
+            }
+        }
+        groups.append(ParameterGroup(name: "head", parameters: head.parameters, learningRate: Float(config.head.learningRate), weightDecay: wd))
+        self.groups = groups
+        optimizer = config.optimizer == "sgd" ? SGD(groups: groups, momentum: Float(config.momentum)) : AdamW(groups: groups)
+        progress = TrainingProgress(order: trainIdx, generator: generator)
+        progress.layerGenerators = stochasticLayers.map(\.generator)
+    }
+
+    /// Puts the model, optimiser and progress back as the `last` checkpoint holds them.
+    func restore(from file: String) throws {
+        let sd = try Safetensors.read(path: file)
+        try TrainingCheckpoint.loadModel(sd, backbone: backbone?.features, head: head, file: file)
+        progress = try TrainingCheckpoint.loadTrainingState(sd, optimizer: optimizer, file: file)
+        let layers = stochasticLayers
+        guard progress.layerGenerators.count == layers.count else { throw ExperimentError("\(file): random state does not fit the model") }
+        for (l, g) in zip(layers, progress.layerGenerators) { l.generator = g }
+    }
+
+    var batchSize: Int { min(config.batchSize, trainIdx.count) }
+    /// Fine-tuning drops the ragged last batch, as fastai does: a tiny batch gives BatchNorm noisy statistics.
+    var stepsPerEpoch: Int { backbone == nil ? (trainIdx.count + batchSize - 1) / batchSize : trainIdx.count / batchSize }
+
+    /// Applies the policies in force at `epoch` (0-based): trainable flags, BatchNorm modes, learning rates.
+    func applyPolicies(epoch: Int) -> [String] {
+        guard let net = backbone else { return [] }
+        let policies = config.policies(atEpoch: epoch)
+        for (i, name) in ExperimentConfig.groupOrder.enumerated() {
+            let p = policies[name]!
+            let layers = net.layers(inGroup: name)
+            for l in layers { l.setTrainable(p.trainable) }
+            for bn in layers.flatMap(\.descendants).compactMap({ $0 as? BatchNorm }) {
+                bn.usesRunningStatistics = p.batchNorm == .frozen
+                let bnTrainable = p.trainable && p.batchNorm == .train
+                bn.weight.trainable = bnTrainable; bn.bias.trainable = bnTrainable
+            }
+            groups[i].baseLearningRate = Float(p.trainable ? (p.learningRate ?? 0) : 0)
+        }
+        return ExperimentConfig.groupOrder.filter { policies[$0]!.trainable }
+    }
+
+    /// Per-image augmentation seeds of a batch: a function of (seed, epoch, step, position) only.
+    func augmentationSeeds(epoch: Int, step: Int, count: Int) -> [UInt64] {
+        (0..<count).map { SeededGenerator.mix(config.seed, UInt64(epoch), UInt64(step), UInt64($0)) }
+    }
+
+    /// The inputs of training step `s` of `epoch` (augmented) or of the validation samples `idx` (not).
+    func load(_ idx: [Int], augmentSeeds: [UInt64]?) throws -> Tensor {
+        switch inputs {
+        case .features(let f):
+            let d = f.shape[1], t = Tensor(uninitialized: [idx.count, d])
+            for (r, i) in idx.enumerated() { (t.data + r * d).update(from: f.data + i * d, count: d) }
+            return t
+        case .images(let net, let crop, let augmentation):
+            let pre = net.spec.preprocessing
+            return try ImageBatch.load(idx.map { samples[$0].path }, resizeShorterSide: crop, crop: crop, mean: pre.mean, std: pre.std,
+                                       augmentation: augmentSeeds == nil ? nil : augmentation, seeds: augmentSeeds)
+        }
+    }
+
+    func batchIndices(_ s: Int) -> [Int] { Array(progress.order[s * batchSize..<min((s + 1) * batchSize, progress.order.count)]) }
+
+    func saveLast() throws {
+        progress.layerGenerators = stochasticLayers.map(\.generator)
+        try Safetensors.write(try TrainingCheckpoint.last(backbone: backbone?.features, head: head, arch: config.backbone,
+                                                          optimizer: optimizer, progress: progress), to: folder.checkpointPath("last"))
+    }
+
+    func run() throws -> Outcome {
+        defer { prefetcher.drain() }
+        let steps = stepsPerEpoch, total = steps * config.epochs, bs = batchSize
+        let session = Date(), before = progress.elapsed
+        func elapsed() -> Double { before + Date().timeIntervalSince(session) }
+        let lossFunction = SoftmaxCrossEntropy()
+        while progress.epoch < config.epochs {
+            let epoch = progress.epoch + 1
+            let trainable = applyPolicies(epoch: epoch - 1)
+            if progress.stepInEpoch == 0 {
+                var g = progress.generator
+                progress.order.shuffle(using: &g)
+                progress.generator = g
+                progress.lossSum = 0; progress.seen = 0
+            }
+            let e0 = Date(), firstStep = progress.stepInEpoch
+            let augmented: Bool = { if case .images(_, _, let a) = inputs { return !a.isIdentity } else { return false } }()
+            let loadStep = { [self] (s: Int) throws -> Tensor in
+                try load(batchIndices(s), augmentSeeds: augmented ? augmentationSeeds(epoch: epoch, step: s, count: batchIndices(s).count) : nil)
+            }
+            for s in firstStep..<steps {
+                let stop = control.checkpoint(onPause: { self.log(.paused(epoch: epoch, step: self.progress.step)) },
+                                              onContinue: { self.log(.continued(epoch: epoch, step: self.progress.step)) })
+                if stop {
+                    try saveLast()
+                    log(.stopped(epoch: progress.epoch, step: progress.step))
+                    return .stopped
+                }
+                let idx = batchIndices(s)
+                let x = backbone == nil ? try loadStep(s) : try prefetcher.take(s) { try loadStep(s) }
+                if backbone != nil && s + 1 < steps { prefetcher.request(s + 1) { try loadStep(s + 1) } }
+                config.schedule.apply(to: groups, step: progress.step, totalSteps: total)
+                optimizer.zeroGrad()
+                let features = backbone?.features.forward(x, mode: .training) ?? x
+                let logits = head.forward(features, mode: .training)
+                let (l, g) = lossFunction(logits: logits, targets: idx.map { samples[$0].label })
+                guard l.isFinite else {
+                    let reason = "loss became \(l) at epoch \(epoch), step \(s + 1); the last good checkpoint is kept"
+                    log(.failed(reason: reason, epoch: epoch))
+                    return .failed(reason)
+                }
+                if let net = backbone {
+                    if let dFeatures = head.backward(g, needInputGradient: true) { _ = net.features.backward(dFeatures, needInputGradient: false) }
+                } else {
+                    _ = head.backward(g, needInputGradient: false)
+                }
+                optimizer.step()
+                progress.lossSum += Double(l) * Double(idx.count); progress.seen += idx.count
+                progress.step += 1; progress.stepInEpoch = s + 1
+                if backbone != nil {
+                    let t = Date().timeIntervalSince(e0), done = s + 1 - firstStep
+                    log(.step(.init(epoch: epoch, step: s + 1, steps: steps, loss: Double(l), imagesPerSecond: Double(done * bs) / t,
+                                    etaSeconds: t / Double(done) * Double(total - progress.step),
+                                    learningRates: Dictionary(uniqueKeysWithValues: groups.map { ($0.name, Double($0.learningRate)) }))))
+                }
+            }
+            let (m, details) = try validate()
+            progress.epoch = epoch; progress.stepInEpoch = 0; progress.last = m
+            let improved = progress.best == nil || m.loss < progress.best!.loss
+            if improved { progress.best = m; progress.bestEpoch = epoch; progress.sinceBest = 0 } else { progress.sinceBest += 1 }
+            log(.epoch(.init(epoch: epoch, epochs: config.epochs, trainLoss: progress.lossSum / Double(max(progress.seen, 1)),
+                             valLoss: m.loss, valAcc: m.accuracy, valAccBinary: m.binaryAccuracy,
+                             learningRates: Dictionary(uniqueKeysWithValues: groups.map { ($0.name, Double($0.learningRate)) }),
+                             trainableGroups: trainable, elapsedSeconds: elapsed(),
+                             worst: Array(details.sorted { $0.loss > $1.loss }.prefix(5)))))
+            progress.elapsed = elapsed()
+            try saveLast()
+            if improved {
+                try Safetensors.write(TrainingCheckpoint.model(backbone: backbone?.features, head: head, arch: config.backbone),
+                                      to: folder.checkpointPath("best"))
+                try folder.writeJSON(["epoch": epoch, "classes": scorer.classNames,
+                                   "samples": details.map { ["index": $0.index, "file": $0.file, "truth": $0.truth, "prediction": $0.prediction,
+                                                             "loss": $0.loss, "probabilities": $0.probabilities] as [String: Any] }],
+                                  name: "validation.json")
+                log(.checkpoint(name: "best", epoch: epoch))
+            } else if let p = config.patience, progress.sinceBest >= p {
+                log(.earlyStop(epoch: epoch, bestEpoch: progress.bestEpoch))
+                return .finished
+            }
+        }
+        return .finished
+    }
+
+    /// Validation metrics of the current model, in inference mode, and every sample's outcome.
+    func validate() throws -> (ClassificationMetrics, [ValidationSample]) {
+        let features: Tensor
+        if let net = backbone {
+            features = Tensor(uninitialized: [valIdx.count, net.spec.featureDimension])
+            var start = 0
+            while start < valIdx.count {
+                let idx = Array(valIdx[start..<min(start + batchSize, valIdx.count)])
+                let f = net.features.forward(try load(idx, augmentSeeds: nil), mode: .inference)
+                (features.data + start * features.shape[1]).update(from: f.data, count: f.count)
+                start += idx.count
+            }
+        } else {
+            features = try load(valIdx, augmentSeeds: nil)
+        }
+        return scorer.evaluate(head, features, valIdx.map { samples[$0].label }, valIdx.map { samples[$0].group },
+                               files: valIdx.map { samples[$0].path }, indices: valIdx)
+    }
+}

@@ -1,0 +1,127 @@
+import XCTest
+import Backbones
+import Engine
+import Kernels
+import WeightsIO
+
+/// Determinism, stop / resume and pause on a gradual run (every epoch unfreezes one more group, with
+/// augmentation on): a resumed run must end with exactly the metrics of one that never stopped.
+final class ResumeTests: XCTestCase {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("tlab-resume-\(getpid())")
+    override func tearDown() { try? FileManager.default.removeItem(at: root) }
+
+    func gradualConfig() throws -> ExperimentConfig {
+        var c = try workspaceConfig(root)
+        c.name = "gradual"
+        c.unfreezeEvery = 1; c.epochs = 3
+        c.augmentation = AugmentationConfig(randomResizedCrop: true, horizontalFlip: true, verticalFlip: true,
+                                            rotationDegrees: 10, brightness: 0.2, contrast: 0.2)
+        c.augmentation.cropScale = [0.5, 1]
+        return c
+    }
+
+    /// A run's events without what depends on the clock or the run's name; an epoch repeated after a resume
+    /// counts once (the last), and the resume / stop markers are dropped.
+    func replayable(_ runPath: String) throws -> [NSDictionary] {
+        let timing: Set<String> = ["elapsed_s", "img_per_s", "eta_s", "seconds", "wall_s", "run"]
+        var out: [NSDictionary] = []
+        for line in try String(contentsOfFile: runPath + "/metrics.jsonl", encoding: .utf8).split(separator: "\n") {
+            var e = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            let kind = e["event"] as! String
+            if ["resumed", "stopped", "paused", "continued"].contains(kind) { continue }
+            for k in timing { e.removeValue(forKey: k) }
+            // After a resume the log repeats the steps and epochs since the checkpoint; the later copy wins.
+            if let i = out.lastIndex(where: { $0["event"] as? String == kind && $0["epoch"] as? Int == e["epoch"] as? Int
+                                            && $0["step"] as? Int == e["step"] as? Int && kind != "started" }) {
+                out.removeSubrange(i...)
+            }
+            out.append(e as NSDictionary)
+        }
+        return out
+    }
+
+    func testSameConfigAndSeedGiveTheSameLogAndAResumedRunEndsTheSame() throws {
+        let ws = try makeTestWorkspace(root)
+        let c = try gradualConfig()
+        let a = try Experiment.run(c, workspace: ws).summary()
+        let b = try Experiment.run(c, workspace: ws).summary()
+        let reference = try replayable(a.runPath)
+        XCTAssertEqual(reference.filter { $0["event"] as? String == "epoch" }.map { $0["trainable_groups"] as! [String] },
+                       [[], ["final"], ["intermediate", "final"]])
+        XCTAssertEqual(try replayable(b.runPath), reference, "same config and seed: same metrics.jsonl apart from timings")
+
+        // Stop mid-epoch 2 (after the first unfreeze) and resume: the same steps, losses and metrics.
+        let control = TrainingControl()
+        let stopped = try Experiment.run(c, workspace: ws, control: control) { e in
+            if case .step(let s) = e, s.epoch == 2, s.step == 2 { control.stop() }
+        }
+        guard case .stopped(_, let path, let epoch) = stopped else { return XCTFail("the run should have stopped") }
+        XCTAssertEqual(epoch, 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + "/summary.json"))
+        var resumedEvents: [TrainingEvent] = []
+        let resumed = try Experiment.resume(path, workspace: ws) { resumedEvents.append($0) }.summary()
+        if case .resumed(let e, let step) = resumedEvents.first { XCTAssertEqual(e, 1); XCTAssertEqual(step, 4 + 2) }
+        else { XCTFail("a resumed run says so first") }
+        XCTAssertEqual(try replayable(path), reference)
+        XCTAssertEqual(resumed.last, a.last)
+        XCTAssertEqual(resumed.best, a.best)
+        XCTAssertThrowsError(try Experiment.resume(path, workspace: ws)) { XCTAssertTrue("\($0)".contains("finished"), "\($0)") }
+    }
+
+    func testAKilledRunResumesFromItsLastEpochCheckpointAcrossAnUnfreezeBoundary() throws {
+        let ws = try makeTestWorkspace(root)
+        let c = try gradualConfig()
+        let a = try Experiment.run(c, workspace: ws).summary()
+        // A kill during epoch 2 leaves the checkpoint written at the end of epoch 1 (still feature extraction
+        // for the backbone): keep a copy of it, stop later, put the copy back — as if the process had died.
+        let control = TrainingControl()
+        var copied = false
+        let killed = try Experiment.run(c, workspace: ws, control: control) { e in
+            guard case .step(let s) = e else { return }
+            if s.epoch == 2 && s.step == 1 {
+                let run = try! RunRecords.list(root: ws.runs).first!
+                try! FileManager.default.copyItem(atPath: run + "/checkpoints/last.safetensors", toPath: run + "/epoch1.safetensors")
+                copied = true
+            }
+            if s.epoch == 3 && s.step == 1 { control.stop() }
+        }
+        guard case .stopped(_, let path, _) = killed, copied else { return XCTFail("the run should have stopped") }
+        try FileManager.default.removeItem(atPath: path + "/checkpoints/last.safetensors")
+        try FileManager.default.moveItem(atPath: path + "/epoch1.safetensors", toPath: path + "/checkpoints/last.safetensors")
+        let resumed = try Experiment.resume(path, workspace: ws).summary()
+        XCTAssertEqual(try replayable(path), try replayable(a.runPath))
+        XCTAssertEqual(resumed.last, a.last)
+    }
+
+    func testPauseHoldsTheRunAndStopEndsItWithACheckpoint() throws {
+        let ws = try makeTestWorkspace(root)
+        var c = try gradualConfig()
+        c.epochs = 2
+        let session = TrainingSession(.start(c), paths: ws)
+        let lock = NSLock()
+        var events: [String] = []
+        session.start { e in
+            lock.lock(); events.append(e.name); lock.unlock()
+            if case .step(let s) = e, s.epoch == 1, s.step == 1 { session.pause() }
+        }
+        // Paused after the first step: no more steps arrive while it waits.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline { lock.lock(); let paused = events.contains("paused"); lock.unlock(); if paused { break }; usleep(10_000) }
+        lock.lock(); let atPause = events.filter { $0 == "step" }.count; lock.unlock()
+        XCTAssertEqual(atPause, 1)
+        usleep(300_000)
+        lock.lock(); XCTAssertEqual(events.filter { $0 == "step" }.count, 1, "no step while paused"); lock.unlock()
+        XCTAssertFalse(session.isDone)
+        session.resume()
+        session.stop()
+        guard case .stopped(_, let path, _) = try session.wait().get() else { return XCTFail("stop ends the run") }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path + "/checkpoints/last.safetensors"))
+        XCTAssertTrue(session.isDone)
+        lock.lock(); XCTAssertEqual(events.last, "stopped"); lock.unlock()
+    }
+
+    func testResumeRefusesAFolderThatIsNotARun() throws {
+        let ws = try makeTestWorkspace(root)
+        XCTAssertThrowsError(try Experiment.resume(root.path, workspace: ws)) { XCTAssertTrue("\($0)".contains("config.json"), "\($0)") }
+    }
+}
