@@ -115,7 +115,8 @@ public enum Experiment {
         let trainer = Trainer(config: c, inputs: inputs, head: head, data: data, trainIdx: trainIdx, valIdx: valIdx, scorer: scorer,
                               generator: g, run: run, control: control, log: log.callAsFunction)
         if resume {
-            try trainer.restore(from: run.checkpointPath("last"))
+            // Killed before its first checkpoint: start over, which the fixed seeds make the same run.
+            if FileManager.default.fileExists(atPath: run.checkpointPath("last")) { try trainer.restore(from: run.checkpointPath("last")) }
             log(.resumed(epoch: trainer.progress.epoch, step: trainer.progress.step))
         }
         let before = trainer.progress.elapsed

@@ -65,7 +65,7 @@ public struct Augmentation: Equatable, Sendable {
 
     /// torchvision's RandomResizedCrop.get_params: ten tries at a box of random area and log-uniform aspect
     /// ratio that fits, then the largest centred box within the ratio range.
-    static func randomResizedCropBox(width w: Int, height h: Int, scale: ClosedRange<Float>, ratio: ClosedRange<Float>,
+    public static func randomResizedCropBox(width w: Int, height h: Int, scale: ClosedRange<Float>, ratio: ClosedRange<Float>,
                                      generator g: inout SeededGenerator) -> (x: Int, y: Int, w: Int, h: Int) {
         let area = Float(w * h), logLo = log(ratio.lowerBound), logHi = log(ratio.upperBound)
         for _ in 0..<10 {
@@ -105,7 +105,7 @@ public struct Augmentation: Equatable, Sendable {
 
     /// Rotates planar [3, size, size] values counter-clockwise by `degrees` about the centre, bilinear,
     /// filling what comes from outside the image with 0 (black).
-    static func rotated(_ v: [Float], size: Int, degrees: Float) -> [Float] {
+    public static func rotated(_ v: [Float], size: Int, degrees: Float) -> [Float] {
         let a = degrees * .pi / 180, cosA = cos(a), sinA = sin(a), centre = Float(size - 1) / 2
         var out = [Float](repeating: 0, count: v.count)
         for y in 0..<size {

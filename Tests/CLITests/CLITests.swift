@@ -103,6 +103,82 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(started?["classes"] as? [String], ["a", "b"])
     }
 
+    /// Epoch events of a run folder's log without timings; after a resume the later copy of an epoch wins.
+    func epochRecords(_ runFolder: URL) throws -> [NSDictionary] {
+        var byEpoch: [Int: NSDictionary] = [:]
+        let text = try String(contentsOf: runFolder.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        for e in try jsonLines(text) where e["event"] as? String == "epoch" {
+            var e = e
+            e.removeValue(forKey: "elapsed_s")
+            byEpoch[e["epoch"] as! Int] = e as NSDictionary
+        }
+        return byEpoch.keys.sorted().map { byEpoch[$0]! }
+    }
+
+    func testAKilledGradualRunResumesToTheSameMetrics() throws {
+        try XCTSkipUnless(FileManager.default.fileExists(atPath: root.appendingPathComponent("weights/efficientnet_lite0.safetensors").path),
+                          "run `make setup` to convert the Lite0 weights")
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("tlab-cli-resume-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        for cls in ["a", "b"] {
+            let dir = tmp.appendingPathComponent("data/\(cls)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            for i in 0..<12 {
+                try XCTUnwrap(Self.png(value: UInt8((cls == "a" ? 40 : 160) + 5 * i))).write(to: dir.appendingPathComponent("\(i).png"))
+            }
+        }
+        var json = try JSONSerialization.jsonObject(with: Data(try run(["config", "--preset", "gradual"]).out.utf8)) as! [String: Any]
+        json["epochs"] = 6; json["unfreezeEvery"] = 1; json["resolution"] = 32; json["batchSize"] = 4
+        let cfg = tmp.appendingPathComponent("gradual.json")
+        try JSONSerialization.data(withJSONObject: json).write(to: cfg)
+        let common = ["--dataset", tmp.appendingPathComponent("data").path, "--runs", tmp.appendingPathComponent("runs").path,
+                      "--cache", tmp.appendingPathComponent("cache").path, "--json"]
+
+        let whole = try run(["train", "--config", cfg.path] + common)
+        XCTAssertEqual(whole.status, 0, whole.err)
+        let wholeRun = try XCTUnwrap(try jsonLines(whole.out).last?["run"] as? String)
+
+        // The same run, killed with SIGKILL as soon as epoch 2 is reported (nothing gets to clean up): the
+        // checkpoint it resumes from is epoch 1's or epoch 2's, before or after the first unfreeze.
+        let p = Process()
+        p.executableURL = tlab
+        p.arguments = ["train", "--config", cfg.path] + common
+        p.currentDirectoryURL = root
+        let out = Pipe()
+        p.standardOutput = out; p.standardError = Pipe()
+        try p.run()
+        var seen = "", killedRun: String?
+        while p.isRunning || !out.fileHandleForReading.availableData.isEmpty {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+            let events = seen.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            killedRun = killedRun ?? events.first { $0["event"] as? String == "started" }?["run"] as? String
+            if events.contains(where: { $0["event"] as? String == "epoch" && $0["epoch"] as? Int == 2 }) { kill(p.processIdentifier, SIGKILL); break }
+        }
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationReason, .uncaughtSignal, "the run must be killed before it ends")
+        let id = try XCTUnwrap(killedRun)
+        let folder = tmp.appendingPathComponent("runs/\(id)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("summary.json").path))
+
+        let resumed = try run(["train", "--resume", id, "--runs", tmp.appendingPathComponent("runs").path,
+                               "--cache", tmp.appendingPathComponent("cache").path, "--json"])
+        XCTAssertEqual(resumed.status, 0, resumed.err)
+        let events = try jsonLines(resumed.out)
+        XCTAssertEqual(events.first?["event"] as? String, "resumed")
+        XCTAssertEqual(events.last?["event"] as? String, "summary")
+        let reference = try epochRecords(tmp.appendingPathComponent("runs/\(wholeRun)"))
+        XCTAssertEqual(reference.count, 6)
+        XCTAssertEqual(reference.map { $0["trainable_groups"] as! [String] }.last, ["early", "intermediate", "final"])
+        XCTAssertEqual(try epochRecords(folder), reference, "a killed and resumed run ends with the uninterrupted run's metrics")
+
+        // Resuming a finished run is refused with the reason.
+        let again = try run(["train", "--resume", id, "--runs", tmp.appendingPathComponent("runs").path])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.err.contains("finished"), again.err)
+    }
+
     /// A 16×16 gray PNG of one value (uncompressed zlib, written by hand so this test needs no library).
     static func png(value: UInt8) -> Data? {
         func crc(_ b: [UInt8]) -> UInt32 {
