@@ -29,6 +29,16 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(kinds.first, "started"); XCTAssertEqual(kinds.last, "summary")
         XCTAssertEqual(kinds.filter { $0 == "epoch" }.count, 40)
         XCTAssertEqual(events.count, lines.count + events.filter { $0["event"] as? String == "features" }.count - kinds.filter { $0 == "features" }.count)
+        // The worst validation images of each epoch, highest loss first; validation.json has every one.
+        let worst = try XCTUnwrap(events.last { $0["event"] as? String == "epoch" }?["worst"] as? [[String: Any]])
+        XCTAssertEqual(worst.count, 5)
+        XCTAssertEqual(worst.map { $0["loss"] as! Double }, worst.map { $0["loss"] as! Double }.sorted(by: >))
+        let validation = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.runPath + "/validation.json"))) as! [String: Any]
+        let rows = try XCTUnwrap(validation["samples"] as? [[String: Any]])
+        XCTAssertEqual(rows.count, 12)
+        XCTAssertEqual(validation["epoch"] as? Int, s.bestEpoch)
+        XCTAssertEqual(rows.filter { $0["truth"] as? Int == $0["prediction"] as? Int }.count, s.best.confusion[0][0] + s.best.confusion[1][1])
+        XCTAssertTrue(rows.allSatisfy { FileManager.default.fileExists(atPath: $0["file"] as! String) })
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.runPath + "/summary.json"))) as! [String: Any]
         XCTAssertEqual(summary["strategy"] as? String, "feature-extraction")
         XCTAssertEqual(summary["trainable_params"] as? Int, 1280 * 2 + 2)
@@ -90,6 +100,10 @@ final class ExperimentTests: XCTestCase {
         let finalName = net.features.namedParameters.first { p in net.layers(inGroup: "final").flatMap(\.parameters).contains { $0 === p.1 } }!.0
         XCTAssertNotEqual(byName[finalName]!, net.features.namedParameters.first { $0.0 == finalName }!.1.value.toArray())
         XCTAssertNotNil(byName["head.fc.weight"])
+        // `tlab eval` of a fine-tuned run loads its backbone as well as its head.
+        let re = try RunRecords.evaluate(s.runPath, workspace: ws)
+        XCTAssertEqual(re.confusion, s.best.confusion)
+        XCTAssertEqual(re.loss, s.best.loss, accuracy: 1e-4)
     }
 
     func testAnUnreadableImageFailsTheRunNamingTheFile() throws {

@@ -120,6 +120,29 @@ final class ResumeTests: XCTestCase {
         lock.lock(); XCTAssertEqual(events.last, "stopped"); lock.unlock()
     }
 
+    /// Every step's learning rate per group equals the group's policy for that epoch times the schedule's
+    /// factor at that step: gradual unfreezing and cosine warm-up together, the classic place for LR bugs.
+    func testEveryGroupsLearningRateAtEveryStepIsWhatConfigAndScheduleSay() throws {
+        let ws = try makeTestWorkspace(root)
+        var c = try gradualConfig()
+        c.schedule = .cosine(warmupSteps: 3, minFactor: 0.1)
+        var steps: [TrainingEvent.Step] = []
+        _ = try Experiment.run(c, workspace: ws) { if case .step(let s) = $0 { steps.append(s) } }.summary()
+        XCTAssertEqual(steps.count, 3 * 4)
+        for (k, s) in steps.enumerated() {
+            let policies = c.policies(atEpoch: s.epoch - 1)
+            let f = Double(c.schedule.factor(step: k, totalSteps: steps.count))
+            for g in ExperimentConfig.groupOrder {
+                let base = policies[g]!.trainable ? policies[g]!.learningRate! : 0
+                XCTAssertEqual(s.learningRates[g]!, Double(Float(base)) * f, accuracy: 1e-12 + 1e-6 * base, "step \(k) group \(g)")
+            }
+            XCTAssertEqual(s.learningRates["head"]!, Double(Float(c.head.learningRate)) * f, accuracy: 1e-6 * c.head.learningRate, "step \(k) head")
+        }
+        XCTAssertEqual(steps[0].learningRates["head"], 0, "warm-up starts from zero")
+        XCTAssertEqual(steps[4].learningRates["intermediate"], 0, "intermediate is still frozen in epoch 2")
+        XCTAssertGreaterThan(steps[8].learningRates["intermediate"]!, 0, "and unfrozen in epoch 3")
+    }
+
     func testResumeRefusesAFolderThatIsNotARun() throws {
         let ws = try makeTestWorkspace(root)
         XCTAssertThrowsError(try Experiment.resume(root.path, workspace: ws)) { XCTAssertTrue("\($0)".contains("config.json"), "\($0)") }
