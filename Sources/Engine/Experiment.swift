@@ -104,8 +104,14 @@ public enum Experiment {
         var featureSeconds = 0.0, hit = false
         let inputs: TrainingInputs
         if strategy == "feature-extraction" {
-            (inputs, featureSeconds, hit) = try cachedFeatures(c, net: net, weightsPath: weightsPath, crop: crop, data: data,
-                                                               workspace: workspace, log: log.callAsFunction)
+            do {
+                (inputs, featureSeconds, hit) = try cachedFeatures(c, net: net, weightsPath: weightsPath, crop: crop, data: data,
+                                                                   workspace: workspace, control: control, log: log.callAsFunction)
+            } catch is StoppedDuringFeatures {
+                log(.stopped(epoch: 0, step: 0))
+                try log.check()
+                return .stopped(runID: run.id, runPath: run.path, epoch: 0)
+            }
         } else {
             inputs = .images(net, crop: crop, augmentation: c.augmentation.policy)
         }
@@ -144,7 +150,7 @@ public enum Experiment {
 
     /// Features of every image, from the cache when nothing they depend on changed, else one backbone pass.
     static func cachedFeatures(_ c: ExperimentConfig, net: Backbone, weightsPath: String, crop: Int, data: LabeledDataset,
-                               workspace: ExperimentPaths, log: (TrainingEvent) -> Void) throws -> (TrainingInputs, Double, Bool) {
+                               workspace: ExperimentPaths, control: TrainingControl, log: (TrainingEvent) -> Void) throws -> (TrainingInputs, Double, Bool) {
         let paths = data.samples.map(\.path)
         let key = FeatureCache.Key(weights: try sha256Hex(ofFile: weightsPath), backbone: c.backbone, boundary: "features",
                                    preprocessing: FeatureExtraction.describe(resize: crop, crop: crop, mean: net.spec.preprocessing.mean, std: net.spec.preprocessing.std),
@@ -159,6 +165,8 @@ public enum Experiment {
             hit = false
             features = try FeatureExtraction.features(of: paths, backbone: net, resize: crop, crop: crop, batchSize: c.batchSize) { done in
                 log(.features(done: done, total: paths.count))
+                // A stop during the backbone pass ends it at the next batch; nothing is cached half-done.
+                if control.isStopRequested { throw StoppedDuringFeatures() }
             }
             try cache.store(features, for: key)
         }
@@ -166,6 +174,8 @@ public enum Experiment {
         log(.featuresReady(cacheHit: hit, seconds: seconds))
         return (.features(features), seconds, hit)
     }
+
+    struct StoppedDuringFeatures: Error {}
 
     /// summary.json, confusion.json and the closing `summary` event, for either strategy.
     static func finish(run: RunFolder, strategy: String, c: ExperimentConfig, data: LabeledDataset, trainable: Int, total: Int,

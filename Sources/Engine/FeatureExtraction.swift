@@ -12,9 +12,10 @@ public enum FeatureExtraction {
         "resize-shorter=\(resize) center-crop=\(crop) mean=\(mean) std=\(std) gray=replicate"
     }
 
-    /// Features [N, D] of `paths`, in order. `progress` receives the number of images done.
+    /// Features [N, D] of `paths`, in order. `progress` receives the number of images done; if it throws,
+    /// the pass ends there with that error.
     public static func features(of paths: [String], backbone: Backbone, resize: Int, crop: Int, batchSize: Int = 32,
-                                progress: (Int) -> Void = { _ in }) throws -> Tensor {
+                                progress: (Int) throws -> Void = { _ in }) throws -> Tensor {
         let p = backbone.spec.preprocessing
         let dim = backbone.spec.featureDimension
         let out = Tensor(uninitialized: [paths.count, dim])
@@ -25,7 +26,7 @@ public enum FeatureExtraction {
             let f = backbone.features.forward(x, mode: .inference)
             (out.data + start * dim).update(from: f.data, count: (end - start) * dim)
             start = end
-            progress(end)
+            try progress(end)
         }
         return out
     }

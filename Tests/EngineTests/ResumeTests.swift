@@ -143,6 +143,22 @@ final class ResumeTests: XCTestCase {
         XCTAssertGreaterThan(steps[8].learningRates["intermediate"]!, 0, "and unfrozen in epoch 3")
     }
 
+    func testAStopDuringTheFeaturePassEndsItAndResumeStartsOver() throws {
+        let ws = try makeTestWorkspace(root)
+        let c = try workspaceConfig(root)
+        let control = TrainingControl()
+        var featureEvents = 0
+        let stopped = try Experiment.run(c, workspace: ws, control: control) { e in
+            if case .features = e { featureEvents += 1; control.stop() }
+        }
+        guard case .stopped(_, let path, 0) = stopped else { return XCTFail("stopped before any epoch") }
+        XCTAssertEqual(featureEvents, 1, "the pass ends at the next batch")
+        let resumed = try Experiment.resume(path, workspace: ws).summary()
+        let fresh = try Experiment.run(c, workspace: ws).summary()
+        XCTAssertEqual(resumed.last, fresh.last)
+        XCTAssertFalse(resumed.cacheHit, "nothing half-done was cached")
+    }
+
     func testResumeRefusesAFolderThatIsNotARun() throws {
         let ws = try makeTestWorkspace(root)
         XCTAssertThrowsError(try Experiment.resume(root.path, workspace: ws)) { XCTAssertTrue("\($0)".contains("config.json"), "\($0)") }
