@@ -52,10 +52,11 @@ extension HeadConfig {
 }
 
 extension SplitConfig {
-    enum CodingKeys: String, CodingKey { case validationFraction, seed }
+    enum CodingKeys: String, CodingKey { case validationFraction, seed, folds, fold }
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self), d = SplitConfig()
         validationFraction = try c.value(.validationFraction, or: d.validationFraction); seed = try c.value(.seed, or: d.seed)
+        folds = try c.decodeIfPresent(Int.self, forKey: .folds); fold = try c.value(.fold, or: d.fold)
     }
 }
 

@@ -97,6 +97,8 @@ public enum Experiment {
     static func train(_ c: ExperimentConfig, run: RunFolder, log: RunLog, data: LabeledDataset, trainIdx: [Int], valIdx: [Int],
                       positive: ((Int) -> Bool)?, resume: Bool, workspace: ExperimentPaths, control: TrainingControl) throws -> Outcome {
         let t0 = Date()
+        try run.claim()
+        defer { run.release() }
         let strategy = strategy(of: c)
         let weightsPath = PretrainedWeights.defaultPath(arch: c.backbone, directory: workspace.weights)
         let net = try PretrainedWeights.load(arch: c.backbone, from: weightsPath)
@@ -207,16 +209,20 @@ public enum Experiment {
         switch c.dataset.kind {
         case "elpv":
             let d = try ELPV.load(root: c.dataset.path ?? workspace.elpvRoot)
-            let s = Split.stratified(labels: d.labels, validationFraction: c.split.validationFraction, seed: c.split.seed)
+            let s = c.split.indices(labels: d.labels)
             return (d, s.train, s.validation, ELPV.isDefective(classIndex:))
         case "csv":
             let d = try LabeledDataset.csvManifest(path: c.dataset.path!)
-            let s = Split.stratified(labels: d.labels, validationFraction: c.split.validationFraction, seed: c.split.seed)
+            let s = c.split.indices(labels: d.labels)
             return (d, s.train, s.validation, nil)
         default:
             let (d, predefined) = try LabeledDataset.imageFolder(root: c.dataset.path!)
-            if let p = predefined { return (d, p.train, p.validation, nil) }
-            let s = Split.stratified(labels: d.labels, validationFraction: c.split.validationFraction, seed: c.split.seed)
+            // A train/ + val/ layout is the split; folds over it would mix the two.
+            if let p = predefined {
+                if c.split.folds != nil { throw ExperimentError("\(c.dataset.path!): has train/ and val/ folders, which fix the split; remove split.folds") }
+                return (d, p.train, p.validation, nil)
+            }
+            let s = c.split.indices(labels: d.labels)
             return (d, s.train, s.validation, nil)
         }
     }

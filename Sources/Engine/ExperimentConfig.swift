@@ -47,7 +47,17 @@ public struct DatasetConfig: Codable, Equatable, Sendable {
 public struct SplitConfig: Codable, Equatable, Sendable {
     public var validationFraction: Double = 0.25
     public var seed: UInt64 = 0
+    /// k-fold cross-validation: with `folds` set, validation is fold `fold` (0-based) of a stratified k-fold
+    /// split and `validationFraction` is not used. One run per fold; `tlab compare` puts them side by side.
+    public var folds: Int?
+    public var fold = 0
     public init() {}
+
+    /// The train / validation indices of `labels` this split describes.
+    public func indices(labels: [Int]) -> (train: [Int], validation: [Int]) {
+        if let k = folds { return Split.kFold(labels: labels, folds: k, seed: seed)[fold] }
+        return Split.stratified(labels: labels, validationFraction: validationFraction, seed: seed)
+    }
 }
 
 public struct AugmentationConfig: Codable, Equatable, Sendable {
@@ -117,6 +127,9 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         if !["elpv", "folder", "csv"].contains(dataset.kind) { try fail("dataset.kind", "'\(dataset.kind)' is not one of elpv, folder, csv") }
         if dataset.kind != "elpv" && (dataset.path ?? "").isEmpty { try fail("dataset.path", "a \(dataset.kind) dataset needs a path") }
         if !(split.validationFraction > 0 && split.validationFraction < 1) { try fail("split.validationFraction", "must be between 0 and 1 (exclusive)") }
+        if let k = split.folds, k < 2 { try fail("split.folds", "must be at least 2 when given") }
+        if let k = split.folds, !(0..<k).contains(split.fold) { try fail("split.fold", "must be in 0..<\(k)") }
+        if split.folds == nil && split.fold != 0 { try fail("split.fold", "needs split.folds") }
         if !knownBackbones.contains(backbone) { try fail("backbone", "'\(backbone)' is not one of \(knownBackbones.joined(separator: ", "))") }
         if let r = resolution, !(32...1024).contains(r) { try fail("resolution", "\(r) is outside 32…1024") }
         for g in groups.keys where !Self.groupOrder.contains(g) { try fail("groups.\(g)", "unknown group; groups are \(Self.groupOrder.joined(separator: ", "))") }

@@ -26,11 +26,17 @@ public final class RunFolder {
         log = try Self.openLog(logPath)
     }
 
-    /// An existing run folder, to resume: its log is appended to, never rewritten.
+    /// An existing run folder, to resume: its log is appended to, never rewritten — except that a last line
+    /// torn by a kill or a full disk (no final newline) is cut off, so every line stays one whole event.
     public init(existing path: String) throws {
         self.path = path
         id = (path as NSString).lastPathComponent
-        log = try Self.openLog((path as NSString).appendingPathComponent("metrics.jsonl"))
+        let logPath = (path as NSString).appendingPathComponent("metrics.jsonl")
+        log = try Self.openLog(logPath)
+        let content = try Data(contentsOf: URL(fileURLWithPath: logPath))
+        if let last = content.last, last != 0x0A {
+            try log.truncate(atOffset: UInt64((content.lastIndex(of: 0x0A) ?? -1) + 1))
+        }
     }
 
     private static func openLog(_ logPath: String) throws -> FileHandle {
@@ -39,6 +45,12 @@ public final class RunFolder {
     }
 
     deinit { try? log.close() }
+
+    /// `owner.pid` holds the process training in this folder while it does, so a viewer can tell a live run
+    /// from one that was killed.
+    var ownerFile: String { (path as NSString).appendingPathComponent("owner.pid") }
+    func claim() throws { try writeAtomically(Data("\(getpid())\n".utf8), to: ownerFile) }
+    func release() { try? FileManager.default.removeItem(atPath: ownerFile) }
 
     /// Appends one event line and flushes it, so a viewer tailing the file sees it at once.
     public func append(_ event: [String: Any]) throws {

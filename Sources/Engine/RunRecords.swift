@@ -28,6 +28,26 @@ public enum RunRecords {
         return try? JSONSerialization.jsonObject(with: d) as? [String: Any]
     }
 
+    public enum State: Equatable {
+        case finished, running
+        case failed(String)
+        /// Stopped on request, or its process is gone: `tlab train --resume` continues it.
+        case stopped, interrupted
+    }
+
+    /// What a run folder says about its run: finished (summary.json), failed, stopped, running (its owner
+    /// process is alive) or interrupted (killed).
+    public static func state(_ run: String) -> State {
+        if summary(run) != nil { return .finished }
+        let last = lastEvent(run)
+        if last?["event"] as? String == "failed" { return .failed(last?["reason"] as? String ?? "") }
+        if let text = try? String(contentsOfFile: (run as NSString).appendingPathComponent("owner.pid"), encoding: .utf8),
+           let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0 || errno == EPERM {
+            return .running
+        }
+        return last?["event"] as? String == "stopped" ? .stopped : .interrupted
+    }
+
     /// The last event of a run's log (for runs still going or that failed).
     public static func lastEvent(_ run: String) -> [String: Any]? {
         guard let text = try? String(contentsOfFile: (run as NSString).appendingPathComponent("metrics.jsonl"), encoding: .utf8),

@@ -141,6 +141,7 @@ final class Trainer {
                 let stop = control.checkpoint(onPause: { self.log(.paused(epoch: epoch, step: self.progress.step)) },
                                               onContinue: { self.log(.continued(epoch: epoch, step: self.progress.step)) })
                 if stop {
+                    progress.elapsed = elapsed()
                     try saveLast()
                     log(.stopped(epoch: progress.epoch, step: progress.step))
                     return .stopped

@@ -19,8 +19,14 @@ struct Runs: ParsableCommand {
                                  s["wall_s"] as? Double ?? 0))
                 }
             } else {
-                let last = RunRecords.lastEvent(path)
-                let state = (last?["event"] as? String).map { $0 == "failed" ? "failed: \(last?["reason"] ?? "")" : "running (last event: \($0))" } ?? "empty"
+                let state: String
+                switch RunRecords.state(path) {
+                case .failed(let reason): state = "failed: \(reason)"
+                case .running: state = "running (last event: \(RunRecords.lastEvent(path)?["event"] as? String ?? "none"))"
+                case .stopped: state = "stopped; continue with: tlab train --resume \(id)"
+                case .interrupted: state = "interrupted (killed); continue with: tlab train --resume \(id)"
+                case .finished: state = "finished"
+                }
                 print(json ? jsonLine([("run", id), ("state", state)]) : "\(id)  \(state)")
             }
         }

@@ -161,6 +161,8 @@ final class CLITests: XCTestCase {
         let id = try XCTUnwrap(killedRun)
         let folder = tmp.appendingPathComponent("runs/\(id)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("summary.json").path))
+        let listed = try run(["runs", "--root", tmp.appendingPathComponent("runs").path])
+        XCTAssertTrue(listed.out.contains("\(id)  interrupted (killed); continue with: tlab train --resume \(id)"), listed.out)
 
         let resumed = try run(["train", "--resume", id, "--runs", tmp.appendingPathComponent("runs").path,
                                "--cache", tmp.appendingPathComponent("cache").path, "--json"])

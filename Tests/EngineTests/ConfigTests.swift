@@ -58,7 +58,26 @@ final class ConfigTests: XCTestCase {
         expect("unfreezeEvery") { $0.unfreezeEvery = 2 }
         expect("augmentation.rotationDegrees") { $0.augmentation.rotationDegrees = 200 }
         expect("augmentation.cropScale") { $0.augmentation.cropScale = [0.5, 0.2] }
+        expect("split.folds") { $0.split.folds = 1 }
+        expect("split.fold") { $0.split.folds = 5; $0.split.fold = 5 }
+        expect("split.fold") { $0.split.fold = 1 }
         expect("augmentation.brightness") { $0.augmentation.brightness = -0.1 }
+    }
+
+    func testKFoldSplitConfigPicksOneFoldOfAPartition() throws {
+        let labels = (0..<40).map { $0 % 3 }
+        var s = SplitConfig()
+        s.folds = 4
+        var validated: [Int] = []
+        for f in 0..<4 {
+            s.fold = f
+            let (t, v) = s.indices(labels: labels)
+            XCTAssertTrue(Set(t).isDisjoint(with: v)); XCTAssertEqual(t.count + v.count, 40)
+            validated += v
+        }
+        XCTAssertEqual(validated.sorted(), Array(0..<40), "every sample is validated in exactly one fold")
+        let decoded = try ExperimentConfig.decode(Data(#"{"name":"cv","dataset":{"kind":"elpv"},"backbone":"resnet18","groups":{},"split":{"folds":5,"fold":2}}"#.utf8))
+        XCTAssertEqual(decoded.split.folds, 5); XCTAssertEqual(decoded.split.fold, 2); XCTAssertEqual(decoded.split.validationFraction, 0.25)
     }
 
     func testJSONRoundTripAndDefaultsForOmittedFields() throws {

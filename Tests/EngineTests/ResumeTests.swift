@@ -58,6 +58,10 @@ final class ResumeTests: XCTestCase {
         guard case .stopped(_, let path, let epoch) = stopped else { return XCTFail("the run should have stopped") }
         XCTAssertEqual(epoch, 1)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path + "/summary.json"))
+        XCTAssertEqual(RunRecords.state(path), .stopped)
+        // A kill in the middle of an append leaves a torn last line; resuming cuts it off.
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path + "/metrics.jsonl"))
+        try handle.seekToEnd(); try handle.write(contentsOf: Data(#"{"event":"st"#.utf8)); try handle.close()
         var resumedEvents: [TrainingEvent] = []
         let resumed = try Experiment.resume(path, workspace: ws) { resumedEvents.append($0) }.summary()
         if case .resumed(let e, let step) = resumedEvents.first { XCTAssertEqual(e, 1); XCTAssertEqual(step, 4 + 2) }
@@ -65,6 +69,7 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(try replayable(path), reference)
         XCTAssertEqual(resumed.last, a.last)
         XCTAssertEqual(resumed.best, a.best)
+        XCTAssertEqual(RunRecords.state(path), .finished)
         XCTAssertThrowsError(try Experiment.resume(path, workspace: ws)) { XCTAssertTrue("\($0)".contains("finished"), "\($0)") }
     }
 
@@ -100,8 +105,10 @@ final class ResumeTests: XCTestCase {
         let session = TrainingSession(.start(c), paths: ws)
         let lock = NSLock()
         var events: [String] = []
+        var runPath = ""
         session.start { e in
             lock.lock(); events.append(e.name); lock.unlock()
+            if case .started(let s) = e { runPath = ws.runs + "/" + s.run }
             if case .step(let s) = e, s.epoch == 1, s.step == 1 { session.pause() }
         }
         // Paused after the first step: no more steps arrive while it waits.
@@ -112,6 +119,7 @@ final class ResumeTests: XCTestCase {
         usleep(300_000)
         lock.lock(); XCTAssertEqual(events.filter { $0 == "step" }.count, 1, "no step while paused"); lock.unlock()
         XCTAssertFalse(session.isDone)
+        XCTAssertEqual(RunRecords.state(runPath), .running, "a paused run is still a live one")
         session.resume()
         session.stop()
         guard case .stopped(_, let path, _) = try session.wait().get() else { return XCTFail("stop ends the run") }
