@@ -119,6 +119,11 @@ final class Trainer {
 
     func run() throws -> Outcome {
         defer { prefetcher.drain() }
+        // A head on cached features does GEMMs of a few hundred kFLOP: OpenBLAS's threads would spend more
+        // time waking and yielding than computing.
+        let blasThreads = BLASThreads.count
+        if backbone == nil { BLASThreads.count = 1 }
+        defer { BLASThreads.count = blasThreads }
         let steps = stepsPerEpoch, total = steps * config.epochs, bs = batchSize
         let session = Date(), before = progress.elapsed
         func elapsed() -> Double { before + Date().timeIntervalSince(session) }

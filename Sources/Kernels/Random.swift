@@ -2,7 +2,15 @@ import Foundation
 
 /// A small, fast, seedable generator (xoshiro256**), so every run and every test is reproducible.
 public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable, Sendable {
-    public var state: [UInt64]
+    // Four scalars, not an array: next() runs once per dropout element, and array access costs a
+    // uniqueness check per write.
+    private var s0, s1, s2, s3: UInt64
+
+    /// The 256-bit state, as saved in checkpoints.
+    public var state: [UInt64] {
+        get { [s0, s1, s2, s3] }
+        set { precondition(newValue.count == 4, "xoshiro256 state has four words"); (s0, s1, s2, s3) = (newValue[0], newValue[1], newValue[2], newValue[3]) }
+    }
 
     public init(seed: UInt64) {
         // SplitMix64 spreads a small seed over the 256-bit state.
@@ -15,7 +23,20 @@ public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
             x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
             s.append(x ^ (x >> 31))
         }
-        state = s
+        (s0, s1, s2, s3) = (s[0], s[1], s[2], s[3])
+    }
+
+    enum CodingKeys: String, CodingKey { case state }
+    public init(from decoder: Decoder) throws {
+        let words = try decoder.container(keyedBy: CodingKeys.self).decode([UInt64].self, forKey: .state)
+        guard words.count == 4 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "xoshiro256 state needs four words"))
+        }
+        (s0, s1, s2, s3) = (words[0], words[1], words[2], words[3])
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(state, forKey: .state)
     }
 
     /// A seed that depends on every part (SplitMix64 finaliser over a running combination), for streams
@@ -31,12 +52,13 @@ public struct SeededGenerator: RandomNumberGenerator, Codable, Equatable, Sendab
         return h
     }
 
+    @inline(__always)
     public mutating func next() -> UInt64 {
-        let result = ((state[1] &* 5) << 7 | (state[1] &* 5) >> 57) &* 9
-        let t = state[1] << 17
-        state[2] ^= state[0]; state[3] ^= state[1]; state[1] ^= state[2]; state[0] ^= state[3]
-        state[2] ^= t
-        state[3] = (state[3] << 45) | (state[3] >> 19)
+        let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
+        let t = s1 << 17
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+        s2 ^= t
+        s3 = (s3 << 45) | (s3 >> 19)
         return result
     }
 
