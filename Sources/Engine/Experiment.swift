@@ -2,6 +2,7 @@ import Foundation
 import Backbones
 import ImageData
 import Kernels
+import Layers
 import WeightsIO
 
 /// Where an experiment reads and writes: runs, feature cache, weights, the ELPV data.
@@ -10,6 +11,9 @@ public struct ExperimentPaths: Sendable {
     public var cache = "experiments/cache"
     public var weights = "weights"
     public var elpvRoot = ".cache/elpv/elpv_dataset/data"
+    /// Fine-tuning runs cache the output of a frozen prefix of groups (see `Experiment.cachedPrefix`);
+    /// off, they run it on every step (the results agree to float rounding).
+    public var cacheFrozenPrefix = true
     public init() {}
 }
 
@@ -104,18 +108,24 @@ public enum Experiment {
         let net = try PretrainedWeights.load(arch: c.backbone, from: weightsPath)
         let crop = c.resolution ?? net.spec.preprocessing.resolution
         var featureSeconds = 0.0, hit = false
-        let inputs: TrainingInputs
-        if strategy == "feature-extraction" {
+        var inputs = TrainingInputs.images(net, crop: crop, augmentation: c.augmentation.policy)
+        let prefix = strategy == "feature-extraction" || !workspace.cacheFrozenPrefix ? []
+            : cachedPrefix(c, net: net, crop: crop, images: data.samples.count)
+        if strategy == "feature-extraction" || !prefix.isEmpty {
+            let boundary = strategy == "feature-extraction" || prefix.count == ExperimentConfig.groupOrder.count ? "features" : "after-\(prefix.last!)"
+            let end = strategy == "feature-extraction" ? net.features.children.count : net.groups.first { $0.name == prefix.last! }!.children.upperBound
+            let cached: Tensor
             do {
-                (inputs, featureSeconds, hit) = try cachedFeatures(c, net: net, weightsPath: weightsPath, crop: crop, data: data,
-                                                                   workspace: workspace, control: control, log: log.callAsFunction)
+                (cached, featureSeconds, hit) = try cachedActivations(c, net: net, through: end, boundary: boundary, weightsPath: weightsPath,
+                                                                      crop: crop, data: data, workspace: workspace, control: control,
+                                                                      log: log.callAsFunction)
             } catch is StoppedDuringFeatures {
                 log(.stopped(epoch: 0, step: 0))
                 try log.check()
                 return .stopped(runID: run.id, runPath: run.path, epoch: 0)
             }
-        } else {
-            inputs = .images(net, crop: crop, augmentation: c.augmentation.policy)
+            inputs = strategy == "feature-extraction" ? .features(cached)
+                : .activations(cached, net, trunk: Sequential(Array(net.features.children[end...])))
         }
         let scorer = ClassifierHead(config: c, classNames: data.classNames, positive: positive)
         var g = SeededGenerator(seed: c.seed)
@@ -144,28 +154,45 @@ public enum Experiment {
         try finish(run: run, strategy: strategy, c: c, data: data, trainable: trainableParams,
                    total: head.parameterCount + net.features.parameterCount, best: best, bestEpoch: p.bestEpoch, last: last,
                    epochs: p.epoch, wall: wall,
-                   extra: strategy == "feature-extraction" ? ["feature_s": featureSeconds, "feature_cache_hit": hit] : [:], log: log)
+                   extra: strategy == "feature-extraction" ? ["feature_s": featureSeconds, "feature_cache_hit": hit]
+                       : prefix.isEmpty ? [:] : ["cached_groups": prefix, "feature_s": featureSeconds, "feature_cache_hit": hit], log: log)
         try log.check()
         return .finished(Summary(runID: run.id, runPath: run.path, best: best, last: last, bestEpoch: p.bestEpoch, epochs: p.epoch,
                                  wallSeconds: wall, featureSeconds: featureSeconds, cacheHit: hit))
     }
 
-    /// Features of every image, from the cache when nothing they depend on changed, else one backbone pass.
-    static func cachedFeatures(_ c: ExperimentConfig, net: Backbone, weightsPath: String, crop: Int, data: LabeledDataset,
-                               workspace: ExperimentPaths, control: TrainingControl, log: (TrainingEvent) -> Void) throws -> (TrainingInputs, Double, Bool) {
+    /// The leading groups a fine-tuning run may skip by caching their output: frozen with inference-mode
+    /// BatchNorm in every epoch (so a fixed function), with the training images not augmented, and the
+    /// cached activations no larger than 2 GiB.
+    static func cachedPrefix(_ c: ExperimentConfig, net: Backbone, crop: Int, images: Int) -> [String] {
+        guard c.augmentation.isNone else { return [] }
+        let epochs = (0..<c.epochs).map { c.policies(atEpoch: $0) }
+        let prefix = Array(ExperimentConfig.groupOrder.prefix { g in epochs.allSatisfy { !$0[g]!.trainable && $0[g]!.batchNorm == .frozen } })
+        guard let last = prefix.last, let group = net.groups.first(where: { $0.name == last }) else { return [] }
+        let probe = Sequential(Array(net.features.children[..<group.children.upperBound])).forward(Tensor(zeros: [1, 3, crop, crop]), mode: .inference)
+        return probe.count * images * 4 <= 2 << 30 ? prefix : []
+    }
+
+    /// The output of the backbone's first `end` children for every image, from the cache when nothing it
+    /// depends on changed, else one inference pass.
+    static func cachedActivations(_ c: ExperimentConfig, net: Backbone, through end: Int, boundary: String, weightsPath: String, crop: Int,
+                                  data: LabeledDataset, workspace: ExperimentPaths, control: TrainingControl,
+                                  log: (TrainingEvent) -> Void) throws -> (Tensor, Double, Bool) {
         let paths = data.samples.map(\.path)
-        let key = FeatureCache.Key(weights: try sha256Hex(ofFile: weightsPath), backbone: c.backbone, boundary: "features",
+        let key = FeatureCache.Key(weights: try sha256Hex(ofFile: weightsPath), backbone: c.backbone, boundary: boundary,
                                    preprocessing: FeatureExtraction.describe(resize: crop, crop: crop, mean: net.spec.preprocessing.mean, std: net.spec.preprocessing.std),
                                    images: try contentHashes(paths))
         let cache = FeatureCache(directory: workspace.cache)
         let f0 = Date()
         var hit = true
         let features: Tensor
-        if let cached = cache.load(key), cached.shape == [paths.count, net.spec.featureDimension] {
+        if let cached = cache.load(key), cached.shape.first == paths.count {
             features = cached
         } else {
             hit = false
-            features = try FeatureExtraction.features(of: paths, backbone: net, resize: crop, crop: crop, batchSize: c.batchSize) { done in
+            let prefix = Sequential(Array(net.features.children[..<end]))
+            features = try FeatureExtraction.activations(of: paths, through: prefix, preprocessing: net.spec.preprocessing, resize: crop,
+                                                         crop: crop, batchSize: c.batchSize) { done in
                 log(.features(done: done, total: paths.count))
                 // A stop during the backbone pass ends it at the next batch; nothing is cached half-done.
                 if control.isStopRequested { throw StoppedDuringFeatures() }
@@ -174,7 +201,7 @@ public enum Experiment {
         }
         let seconds = Date().timeIntervalSince(f0)
         log(.featuresReady(cacheHit: hit, seconds: seconds))
-        return (.features(features), seconds, hit)
+        return (features, seconds, hit)
     }
 
     struct StoppedDuringFeatures: Error {}

@@ -9,6 +9,9 @@ import WeightsIO
 enum TrainingInputs {
     /// Pooled features of a frozen backbone, one row per dataset sample: only the head trains.
     case features(Tensor)
+    /// Cached activations at the end of a frozen prefix of the backbone, one per dataset sample; `trunk` is
+    /// the rest of `features` (the same layers), which trains with the head.
+    case activations(Tensor, Backbone, trunk: Sequential)
     /// Images through the backbone, whose groups train as the config's policies say epoch by epoch.
     case images(Backbone, crop: Int, augmentation: Augmentation)
 }
@@ -34,7 +37,16 @@ final class Trainer {
     var progress: TrainingProgress
     private let prefetcher = Prefetcher<Tensor>()
 
-    var backbone: Backbone? { if case .images(let b, _, _) = inputs { return b } else { return nil } }
+    var backbone: Backbone? { inputs.backbone }
+    /// What the trainable part of the backbone runs on the inputs: all of it, the part after a cached
+    /// prefix, or nothing.
+    var trunk: Sequential? {
+        switch inputs {
+        case .features: return nil
+        case .activations(_, _, let trunk): return trunk
+        case .images(let b, _, _): return b.features
+        }
+    }
     /// Stochastic layers whose generators are part of the saved state.
     var stochasticLayers: [Stochastic] {
         ((backbone?.features.descendants ?? []) + head.descendants).compactMap { $0 as? Stochastic }
@@ -46,7 +58,7 @@ final class Trainer {
         self.trainIdx = trainIdx; self.valIdx = valIdx; self.scorer = scorer; folder = run; self.control = control; self.log = log
         let wd = Float(config.weightDecay)
         var groups: [ParameterGroup] = []
-        if case .images(let net, _, _) = inputs {
+        if let net = (inputs.backbone) {
             groups = ExperimentConfig.groupOrder.map { name in
                 ParameterGroup(name: name, parameters: net.layers(inGroup: name).flatMap(\.parameters), learningRate: 0, weightDecay: wd)
             }
@@ -70,7 +82,7 @@ final class Trainer {
 
     var batchSize: Int { min(config.batchSize, trainIdx.count) }
     /// Fine-tuning drops the ragged last batch, as fastai does: a tiny batch gives BatchNorm noisy statistics.
-    var stepsPerEpoch: Int { backbone == nil ? (trainIdx.count + batchSize - 1) / batchSize : trainIdx.count / batchSize }
+    var stepsPerEpoch: Int { trunk == nil ? (trainIdx.count + batchSize - 1) / batchSize : trainIdx.count / batchSize }
 
     /// Applies the policies in force at `epoch` (0-based): trainable flags, BatchNorm modes, learning rates.
     func applyPolicies(epoch: Int) -> [String] {
@@ -80,11 +92,14 @@ final class Trainer {
             let p = policies[name]!
             let layers = net.layers(inGroup: name)
             for l in layers { l.setTrainable(p.trainable) }
-            for bn in layers.flatMap(\.descendants).compactMap({ $0 as? BatchNorm }) {
+            let all = layers.flatMap(\.descendants)
+            for bn in all.compactMap({ $0 as? BatchNorm }) {
                 bn.usesRunningStatistics = p.batchNorm == .frozen
                 let bnTrainable = p.trainable && p.batchNorm == .train
                 bn.weight.trainable = bnTrainable; bn.bias.trainable = bnTrainable
             }
+            // A frozen group with inference-mode BatchNorm is a fixed function: no stochastic depth either.
+            for l in all.compactMap({ $0 as? Stochastic }) { l.passesThrough = !p.trainable && p.batchNorm == .frozen }
             groups[i].baseLearningRate = Float(p.trainable ? (p.learningRate ?? 0) : 0)
         }
         return ExperimentConfig.groupOrder.filter { policies[$0]!.trainable }
@@ -98,8 +113,8 @@ final class Trainer {
     /// The inputs of training step `s` of `epoch` (augmented) or of the validation samples `idx` (not).
     func load(_ idx: [Int], augmentSeeds: [UInt64]?) throws -> Tensor {
         switch inputs {
-        case .features(let f):
-            let d = f.shape[1], t = Tensor(uninitialized: [idx.count, d])
+        case .features(let f), .activations(let f, _, _):
+            let d = f.count / f.shape[0], t = Tensor(uninitialized: [idx.count] + f.shape.dropFirst())
             for (r, i) in idx.enumerated() { (t.data + r * d).update(from: f.data + i * d, count: d) }
             return t
         case .images(let net, let crop, let augmentation):
@@ -119,10 +134,10 @@ final class Trainer {
 
     func run() throws -> Outcome {
         defer { prefetcher.drain() }
-        // A head on cached features does GEMMs of a few hundred kFLOP: OpenBLAS's threads would spend more
+        // A head alone on cached features does GEMMs of a few hundred kFLOP: OpenBLAS's threads would spend more
         // time waking and yielding than computing.
         let blasThreads = BLASThreads.count
-        if backbone == nil { BLASThreads.count = 1 }
+        if trunk == nil { BLASThreads.count = 1 }
         defer { BLASThreads.count = blasThreads }
         let steps = stepsPerEpoch, total = steps * config.epochs, bs = batchSize
         let session = Date(), before = progress.elapsed
@@ -152,11 +167,11 @@ final class Trainer {
                     return .stopped
                 }
                 let idx = batchIndices(s)
-                let x = backbone == nil ? try loadStep(s) : try prefetcher.take(s) { try loadStep(s) }
-                if backbone != nil && s + 1 < steps { prefetcher.request(s + 1) { try loadStep(s + 1) } }
+                let x = try prefetcher.take(s) { try loadStep(s) }
+                if case .images = inputs, s + 1 < steps { prefetcher.request(s + 1) { try loadStep(s + 1) } }
                 config.schedule.apply(to: groups, step: progress.step, totalSteps: total)
                 optimizer.zeroGrad()
-                let features = backbone?.features.forward(x, mode: .training) ?? x
+                let features = trunk?.forward(x, mode: .training) ?? x
                 let logits = head.forward(features, mode: .training)
                 let (l, g) = lossFunction(logits: logits, targets: idx.map { samples[$0].label })
                 guard l.isFinite else {
@@ -164,15 +179,15 @@ final class Trainer {
                     log(.failed(reason: reason, epoch: epoch))
                     return .failed(reason)
                 }
-                if let net = backbone {
-                    if let dFeatures = head.backward(g, needInputGradient: true) { _ = net.features.backward(dFeatures, needInputGradient: false) }
+                if let trunk {
+                    if let dFeatures = head.backward(g, needInputGradient: true) { _ = trunk.backward(dFeatures, needInputGradient: false) }
                 } else {
                     _ = head.backward(g, needInputGradient: false)
                 }
                 optimizer.step()
                 progress.lossSum += Double(l) * Double(idx.count); progress.seen += idx.count
                 progress.step += 1; progress.stepInEpoch = s + 1
-                if backbone != nil {
+                if trunk != nil {
                     let t = Date().timeIntervalSince(e0), done = s + 1 - firstStep
                     log(.step(.init(epoch: epoch, step: s + 1, steps: steps, loss: Double(l), imagesPerSecond: Double(done * bs) / t,
                                     etaSeconds: t / Double(done) * Double(total - progress.step),
@@ -209,12 +224,12 @@ final class Trainer {
     /// Validation metrics of the current model, in inference mode, and every sample's outcome.
     func validate() throws -> (ClassificationMetrics, [ValidationSample]) {
         let features: Tensor
-        if let net = backbone {
+        if let net = backbone, let trunk {
             features = Tensor(uninitialized: [valIdx.count, net.spec.featureDimension])
             var start = 0
             while start < valIdx.count {
                 let idx = Array(valIdx[start..<min(start + batchSize, valIdx.count)])
-                let f = net.features.forward(try load(idx, augmentSeeds: nil), mode: .inference)
+                let f = trunk.forward(try load(idx, augmentSeeds: nil), mode: .inference)
                 (features.data + start * features.shape[1]).update(from: f.data, count: f.count)
                 start += idx.count
             }
@@ -223,5 +238,14 @@ final class Trainer {
         }
         return scorer.evaluate(head, features, valIdx.map { samples[$0].label }, valIdx.map { samples[$0].group },
                                files: valIdx.map { samples[$0].path }, indices: valIdx)
+    }
+}
+
+extension TrainingInputs {
+    var backbone: Backbone? {
+        switch self {
+        case .features: return nil
+        case .activations(_, let b, _), .images(let b, _, _): return b
+        }
     }
 }

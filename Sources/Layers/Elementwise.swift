@@ -29,6 +29,7 @@ public final class ActivationLayer: Layer {
 public final class Dropout: Layer, Stochastic {
     public let probability: Float
     public var generator: SeededGenerator
+    public var passesThrough = false
     private var mask: Tensor?
 
     public init(_ probability: Float, seed: UInt64 = 0) {
@@ -40,7 +41,7 @@ public final class Dropout: Layer, Stochastic {
     public var namedParameters: [(String, Parameter)] { [] }
 
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
-        guard mode.training && probability > 0 else { mask = nil; return x }
+        guard mode.training && !passesThrough && probability > 0 else { mask = nil; return x }
         let x = x.contiguous()
         let m = Tensor(uninitialized: x.shape), y = Tensor(uninitialized: x.shape)
         let keep = 1 / (1 - probability)

@@ -52,6 +52,10 @@ public protocol Layer: AnyObject {
 /// run's state: a resumed run restores it so that it draws what the uninterrupted run would have drawn.
 public protocol Stochastic: AnyObject {
     var generator: SeededGenerator { get set }
+    /// Runs as at inference even in training mode (drawing nothing): set for frozen groups, which train
+    /// nothing and act as a fixed feature extractor — Keras's trainable=False, as BatchNorm's
+    /// `usesRunningStatistics` is.
+    var passesThrough: Bool { get set }
 }
 
 extension Layer {

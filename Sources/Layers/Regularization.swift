@@ -5,6 +5,7 @@ import Kernels
 public final class DropPath: Layer, Stochastic {
     public let probability: Float
     public var generator: SeededGenerator
+    public var passesThrough = false
     private var sampleScale: [Float]?
 
     public init(_ probability: Float, seed: UInt64 = 0) {
@@ -15,7 +16,7 @@ public final class DropPath: Layer, Stochastic {
 
     // x[N, …] → y, same shape
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
-        guard mode.training && probability > 0 else { sampleScale = nil; return x }
+        guard mode.training && !passesThrough && probability > 0 else { sampleScale = nil; return x }
         let x = x.contiguous(), n = x.shape[0], per = x.count / max(n, 1)
         let keep = 1 - probability
         let scales = (0..<n).map { _ in generator.nextFloat() < keep ? 1 / keep : Float(0) }

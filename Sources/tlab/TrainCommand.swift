@@ -20,6 +20,7 @@ struct Train: ParsableCommand {
     @Option(help: "Learning rate of the new head.") var headLr: Double?
     @Option(help: "Folder for run folders.") var runs = "experiments/runs"
     @Option(help: "Feature cache folder.") var cache = "experiments/cache"
+    @Flag(help: "Run a frozen prefix of groups on every step instead of caching its output.") var noPrefixCache = false
     @Flag(help: "JSON lines on stdout.") var json = false
 
     func validate() throws {
@@ -55,7 +56,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         var paths = ExperimentPaths()
-        paths.runs = runs; paths.cache = cache
+        paths.runs = runs; paths.cache = cache; paths.cacheFrozenPrefix = !noPrefixCache
         let job: TrainingSession.Job = try resume.map { .resume(try RunRecords.resolve($0, root: runs)) } ?? .start(try experimentConfig())
         let session = TrainingSession(job, paths: paths)
         // Ctrl-C / SIGTERM: stop cleanly after the current step, with a checkpoint to resume from.

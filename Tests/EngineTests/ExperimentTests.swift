@@ -106,6 +106,40 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(re.loss, s.best.loss, accuracy: 1e-4)
     }
 
+    /// Early and intermediate frozen (inference-mode BatchNorm), no augmentation: their output is cached at
+    /// the boundary and each step runs only the final group and the head — with the results of running all.
+    func testAFrozenPrefixIsCachedAtItsBoundaryAndTrainsLikeTheFullNetwork() throws {
+        var ws = try makePaths()
+        var c = try config(ws)
+        c.groups["final"] = .trained(1e-3, batchNorm: .frozen)
+        c.epochs = 3
+        var events: [[String: Any]] = []
+        let cached = try Experiment.run(c, workspace: ws) { events.append($0.json) }.summary()
+        XCTAssertEqual(events.first { $0["event"] as? String == "features_ready" }?["cache_hit"] as? Bool, false)
+        let summary = try XCTUnwrap(RunRecords.summary(cached.runPath))
+        XCTAssertEqual(summary["cached_groups"] as? [String], ["early", "intermediate"])
+        XCTAssertEqual(summary["strategy"] as? String, "fine-tuning")
+
+        ws.cacheFrozenPrefix = false
+        var fullEvents: [[String: Any]] = []
+        let full = try Experiment.run(c, workspace: ws) { fullEvents.append($0.json) }.summary()
+        XCTAssertFalse(fullEvents.contains { $0["event"] as? String == "features_ready" }, "the full network runs every step")
+        let epochs = { (e: [[String: Any]]) in e.filter { $0["event"] as? String == "epoch" } }
+        for (a, b) in zip(epochs(events), epochs(fullEvents)) {
+            XCTAssertEqual(a["train_loss"] as! Double, b["train_loss"] as! Double, accuracy: 1e-4)
+            XCTAssertEqual(a["val_loss"] as! Double, b["val_loss"] as! Double, accuracy: 1e-4)
+        }
+        XCTAssertEqual(cached.last.confusion, full.last.confusion)
+        XCTAssertEqual(try RunRecords.evaluate(cached.runPath, workspace: ws).confusion, cached.best.confusion)
+
+        // Another head learning rate: the prefix comes from the cache.
+        ws.cacheFrozenPrefix = true
+        c.head.learningRate = 1e-3
+        var again: [[String: Any]] = []
+        _ = try Experiment.run(c, workspace: ws) { again.append($0.json) }.summary()
+        XCTAssertEqual(again.first { $0["event"] as? String == "features_ready" }?["cache_hit"] as? Bool, true)
+    }
+
     func testAnUnreadableImageFailsTheRunNamingTheFile() throws {
         let ws = try makePaths()
         var c = try config(ws)

@@ -67,6 +67,14 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(Double(kept.count) / 1000, 0.6, accuracy: 0.06)
         XCTAssertTrue(kept.allSatisfy { abs($0 - 1 / 0.6) < 1e-6 }, "survivors are scaled by 1/(1-p)")
         XCTAssertEqual(d.forward(Tensor(shape: [5], repeating: 2), mode: .inference).toArray(), [2, 2, 2, 2, 2])
+        // In a frozen group it passes through in training too, and draws nothing.
+        d.passesThrough = true
+        let before = d.generator
+        XCTAssertEqual(d.forward(Tensor(shape: [5], repeating: 2), mode: .training).toArray(), [2, 2, 2, 2, 2])
+        XCTAssertEqual(d.generator, before)
+        let p = DropPath(0.9, seed: 1)
+        p.passesThrough = true
+        XCTAssertEqual(p.forward(Tensor(shape: [4, 3], repeating: 1), mode: .training).toArray(), [Float](repeating: 1, count: 12))
     }
 
     func testSoftmaxAttentionAndShapeLayers() {
