@@ -205,6 +205,7 @@ final class Trainer {
                              worst: Array(details.sorted { $0.loss > $1.loss }.prefix(5)))))
             progress.elapsed = elapsed()
             try saveLast()
+            log(.checkpoint(name: "last", epoch: epoch))
             if improved {
                 try Safetensors.write(TrainingCheckpoint.model(backbone: backbone?.features, head: head, arch: config.backbone),
                                       to: folder.checkpointPath("best"))
