@@ -71,7 +71,7 @@ struct Train: ParsableCommand {
         session.start { event in Self.show(event, json: json) }
         switch try session.wait().get() {
         case .stopped(let id, _, let epoch):
-            if !json { print("stopped after epoch \(epoch); continue with: tlab train --resume \(id)") }
+            if !json { print("stopped with \(epoch) epoch\(epoch == 1 ? "" : "s") complete; continue with: tlab train --resume \(id)") }
             throw ExitCode(130)
         case .finished(let summary):
             if !json {

@@ -167,6 +167,36 @@ final class ResumeTests: XCTestCase {
         XCTAssertFalse(resumed.cacheHit, "nothing half-done was cached")
     }
 
+    /// A run folder on a 96 KB file system: the run ends with an error naming the file it could not write,
+    /// and the checkpoint already there stays whole (atomic writes) and resumable once there is room.
+    func testAFullDiskEndsTheRunWithAClearErrorAndKeepsTheLastCheckpoint() throws {
+        var ws = try makeTestWorkspace(root)
+        let small = root.appendingPathComponent("small")
+        try FileManager.default.createDirectory(at: small, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=96k", "tmpfs", small.path]
+        mount.standardError = Pipe()
+        try mount.run(); mount.waitUntilExit()
+        try XCTSkipUnless(mount.terminationStatus == 0, "needs root and permission to mount a small tmpfs")
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = [small.path]
+            try? umount.run(); umount.waitUntilExit()
+        }
+        ws.runs = small.appendingPathComponent("runs").path
+        var c = try workspaceConfig(root)
+        c.epochs = 200
+        XCTAssertThrowsError(try Experiment.run(c, workspace: ws)) { e in
+            XCTAssertTrue("\(e)".contains(ws.runs), "the error names the file: \(e)")
+        }
+        let run = try XCTUnwrap(RunRecords.list(root: ws.runs).first)
+        let last = run + "/checkpoints/last.safetensors"
+        XCTAssertNoThrow(try Safetensors.read(path: last), "the last checkpoint is whole")
+        XCTAssertNil(RunRecords.summary(run))
+    }
+
     func testResumeRefusesAFolderThatIsNotARun() throws {
         let ws = try makeTestWorkspace(root)
         XCTAssertThrowsError(try Experiment.resume(root.path, workspace: ws)) { XCTAssertTrue("\($0)".contains("config.json"), "\($0)") }
