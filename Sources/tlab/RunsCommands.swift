@@ -54,7 +54,11 @@ struct Compare: ParsableCommand {
         row("run") { s in String((s["run"] as? String ?? "").suffix(25)) }
         row("strategy") { $0["strategy"] as? String ?? "?" }
         row("backbone") { $0["backbone"] as? String ?? "?" }
-        row("trainable / total") { s in String(format: "%d / %.2fM", s["trainable_params"] as? Int ?? 0, Double(s["total_params"] as? Int ?? 0) / 1e6) }
+        func count(_ v: Any?) -> String {
+            let n = v as? Int ?? 0
+            return n >= 1_000_000 ? String(format: "%.2fM", Double(n) / 1e6) : n >= 10_000 ? String(format: "%.1fk", Double(n) / 1e3) : "\(n)"
+        }
+        row("trainable / total") { s in "\(count(s["trainable_params"])) / \(count(s["total_params"]))" }
         row("epochs (best)") { s in "\(s["epochs"] as? Int ?? 0) (\(s["best_epoch"] as? Int ?? 0))" }
         row("wall time") { s in String(format: "%.1f s", s["wall_s"] as? Double ?? 0) }
         row("val acc final / best") { s in "\(pct(s["final_val_acc"])) / \(pct(s["val_acc"]))" }
