@@ -22,10 +22,10 @@ public struct ExperimentError: Error, CustomStringConvertible {
     public init(_ d: String) { description = d }
 }
 
-/// One experiment, from config to run folder. Feature extraction (every group frozen, no augmentation)
-/// takes features from the cache or one backbone pass and trains only the head; every other config trains
-/// backbone groups and head together on images. Both go through the same `Trainer` and can be stopped and
-/// resumed.
+/// One experiment, from config to run folder. Feature extraction (every group frozen with inference-mode
+/// BatchNorm, no augmentation) takes features from the cache or one backbone pass and trains only the head;
+/// every other config trains on images, or on the cached output of its fixed prefix of groups. All go
+/// through the same `Trainer` and can be stopped and resumed.
 public enum Experiment {
     public struct Summary {
         public let runID: String, runPath: String
@@ -51,9 +51,11 @@ public enum Experiment {
         }
     }
 
+    /// Feature extraction when every group is a fixed function and nothing is augmented; otherwise the
+    /// backbone runs on images (a frozen group with `stats-only` BatchNorm still moves its statistics).
     public static func strategy(of c: ExperimentConfig) -> String {
         if c.unfreezeEvery != nil { return "gradual" }
-        return c.groups.values.contains(where: \.trainable) || !c.augmentation.isNone ? "fine-tuning" : "feature-extraction"
+        return c.fixedPrefix.count == ExperimentConfig.groupOrder.count && c.augmentation.isNone ? "feature-extraction" : "fine-tuning"
     }
 
     /// Starts a new run of `c`.
@@ -109,14 +111,13 @@ public enum Experiment {
         let crop = c.resolution ?? net.spec.preprocessing.resolution
         var featureSeconds = 0.0, hit = false
         var inputs = TrainingInputs.images(net, crop: crop, augmentation: c.augmentation.policy)
-        let prefix = strategy == "feature-extraction" || !workspace.cacheFrozenPrefix ? []
-            : cachedPrefix(c, net: net, crop: crop, images: data.samples.count)
-        if strategy == "feature-extraction" || !prefix.isEmpty {
-            let boundary = strategy == "feature-extraction" || prefix.count == ExperimentConfig.groupOrder.count ? "features" : "after-\(prefix.last!)"
-            let end = strategy == "feature-extraction" ? net.features.children.count : net.groups.first { $0.name == prefix.last! }!.children.upperBound
+        let featureExtraction = strategy == "feature-extraction"
+        let prefix = featureExtraction || workspace.cacheFrozenPrefix ? cachedPrefix(c, net: net, crop: crop, images: data.samples.count) : nil
+        if let prefix {
+            let boundary = prefix.groups.count == ExperimentConfig.groupOrder.count ? "features" : "after-\(prefix.groups.last!)"
             let cached: Tensor
             do {
-                (cached, featureSeconds, hit) = try cachedActivations(c, net: net, through: end, boundary: boundary, weightsPath: weightsPath,
+                (cached, featureSeconds, hit) = try cachedActivations(c, net: net, through: prefix.end, boundary: boundary, weightsPath: weightsPath,
                                                                       crop: crop, data: data, workspace: workspace, control: control,
                                                                       log: log.callAsFunction)
             } catch is StoppedDuringFeatures {
@@ -124,8 +125,7 @@ public enum Experiment {
                 try log.check()
                 return .stopped(runID: run.id, runPath: run.path, epoch: 0)
             }
-            inputs = strategy == "feature-extraction" ? .features(cached)
-                : .activations(cached, net, trunk: Sequential(Array(net.features.children[end...])))
+            inputs = featureExtraction ? .features(cached) : .activations(cached, net, trunk: Sequential(Array(net.features.children[prefix.end...])))
         }
         let scorer = ClassifierHead(config: c, classNames: data.classNames, positive: positive)
         var g = SeededGenerator(seed: c.seed)
@@ -147,30 +147,30 @@ public enum Experiment {
         let p = trainer.progress
         guard let best = p.best, let last = p.last else { throw ExperimentError("run \(run.id) ended without a validated epoch") }
         let trainable = Set(ExperimentConfig.groupOrder.filter { c.policies(atEpoch: p.epoch - 1)[$0]!.trainable })
-        let trainableParams = head.parameterCount + (strategy == "feature-extraction" ? 0 : net.groups.filter { trainable.contains($0.name) }
+        let trainableParams = head.parameterCount + (featureExtraction ? 0 : net.groups.filter { trainable.contains($0.name) }
             .reduce(0) { acc, grp in acc + net.layers(inGroup: grp.name).reduce(0) { $0 + $1.parameterCount } })
         // Wall time of the whole run: this session's setup and training plus earlier sessions' training.
         let wall = before + Date().timeIntervalSince(t0)
         try finish(run: run, strategy: strategy, c: c, data: data, trainable: trainableParams,
                    total: head.parameterCount + net.features.parameterCount, best: best, bestEpoch: p.bestEpoch, last: last,
                    epochs: p.epoch, wall: wall,
-                   extra: strategy == "feature-extraction" ? ["feature_s": featureSeconds, "feature_cache_hit": hit]
-                       : prefix.isEmpty ? [:] : ["cached_groups": prefix, "feature_s": featureSeconds, "feature_cache_hit": hit], log: log)
+                   extra: prefix.map { ["cached_groups": $0.groups, "feature_s": featureSeconds, "feature_cache_hit": hit] } ?? [:], log: log)
         try log.check()
         return .finished(Summary(runID: run.id, runPath: run.path, best: best, last: last, bestEpoch: p.bestEpoch, epochs: p.epoch,
                                  wallSeconds: wall, featureSeconds: featureSeconds, cacheHit: hit))
     }
 
-    /// The leading groups a fine-tuning run may skip by caching their output: frozen with inference-mode
-    /// BatchNorm in every epoch (so a fixed function), with the training images not augmented, and the
-    /// cached activations no larger than 2 GiB.
-    static func cachedPrefix(_ c: ExperimentConfig, net: Backbone, crop: Int, images: Int) -> [String] {
-        guard c.augmentation.isNone else { return [] }
-        let epochs = (0..<c.epochs).map { c.policies(atEpoch: $0) }
-        let prefix = Array(ExperimentConfig.groupOrder.prefix { g in epochs.allSatisfy { !$0[g]!.trainable && $0[g]!.batchNorm == .frozen } })
-        guard let last = prefix.last, let group = net.groups.first(where: { $0.name == last }) else { return [] }
-        let probe = Sequential(Array(net.features.children[..<group.children.upperBound])).forward(Tensor(zeros: [1, 3, crop, crop]), mode: .inference)
-        return probe.count * images * 4 <= 2 << 30 ? prefix : []
+    /// The fixed prefix a run may skip by caching its output (`ExperimentConfig.fixedPrefix`), and the index
+    /// of the first backbone child after it — when the training images are not augmented and the cached
+    /// activations of the whole dataset fit in 2 GiB.
+    static func cachedPrefix(_ c: ExperimentConfig, net: Backbone, crop: Int, images: Int) -> (groups: [String], end: Int)? {
+        let prefix = c.fixedPrefix
+        guard c.augmentation.isNone, let last = prefix.last, let group = net.groups.first(where: { $0.name == last }) else { return nil }
+        let end = group.children.upperBound
+        // Pooled features' size is in the spec; an inner boundary's is found by running one blank image.
+        let perImage = end == net.features.children.count ? net.spec.featureDimension
+            : Sequential(Array(net.features.children[..<end])).forward(Tensor(zeros: [1, 3, crop, crop]), mode: .inference).count
+        return perImage * images * 4 <= 2 << 30 ? (prefix, end) : nil
     }
 
     /// The output of the backbone's first `end` children for every image, from the cache when nothing it

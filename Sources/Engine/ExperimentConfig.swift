@@ -75,7 +75,7 @@ public struct AugmentationConfig: Codable, Equatable, Sendable {
         self.rotationDegrees = rotationDegrees; self.brightness = brightness; self.contrast = contrast
     }
     public static let none = AugmentationConfig()
-    public var isNone: Bool { !randomResizedCrop && !horizontalFlip && !verticalFlip && rotationDegrees == 0 && brightness == 0 && contrast == 0 }
+    public var isNone: Bool { policy.isIdentity }
 
     /// What the image loader applies to training images.
     public var policy: Augmentation {
@@ -213,6 +213,13 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         let unfrozen = min(epoch / every, Self.groupOrder.count)
         for g in Self.groupOrder.reversed().prefix(unfrozen) { out[g] = .trained(gradualLearningRate(for: g)) }
         return out
+    }
+
+    /// The leading groups that are a fixed function for the whole run: frozen, with inference-mode BatchNorm,
+    /// in every epoch. Their output can be computed once and cached; all three make a feature-extraction run.
+    public var fixedPrefix: [String] {
+        let epochs = (0..<epochs).map { policies(atEpoch: $0) }
+        return Array(Self.groupOrder.prefix { g in epochs.allSatisfy { !$0[g]!.trainable && $0[g]!.batchNorm == .frozen } })
     }
 
     // MARK: JSON

@@ -18,15 +18,14 @@ final class Prefetcher<Value>: @unchecked Sendable {
         }
     }
 
-    /// The batch `key`: the prefetched one when it is the one in flight, else loaded now.
+    /// The batch `key`: the prefetched one when one is in flight (it must be `key`), else loaded now.
     func take(_ key: Int, orLoad load: () throws -> Value) throws -> Value {
         guard let k = inFlight else { return try load() }
+        precondition(k == key, "prefetched batch \(k), asked for \(key)")
         done.wait()
         inFlight = nil
-        let r = result!
-        result = nil
-        if k == key { return try r.get() }
-        return try load()
+        defer { result = nil }
+        return try result!.get()
     }
 
     /// Waits for a load still running (before its inputs go away).

@@ -58,7 +58,7 @@ final class Trainer {
         self.trainIdx = trainIdx; self.valIdx = valIdx; self.scorer = scorer; folder = run; self.control = control; self.log = log
         let wd = Float(config.weightDecay)
         var groups: [ParameterGroup] = []
-        if let net = (inputs.backbone) {
+        if let net = inputs.backbone {
             groups = ExperimentConfig.groupOrder.map { name in
                 ParameterGroup(name: name, parameters: net.layers(inGroup: name).flatMap(\.parameters), learningRate: 0, weightDecay: wd)
             }
@@ -124,6 +124,8 @@ final class Trainer {
         }
     }
 
+    var learningRates: [String: Double] { Dictionary(uniqueKeysWithValues: groups.map { ($0.name, Double($0.learningRate)) }) }
+
     func batchIndices(_ s: Int) -> [Int] { Array(progress.order[s * batchSize..<min((s + 1) * batchSize, progress.order.count)]) }
 
     func saveLast() throws {
@@ -143,6 +145,7 @@ final class Trainer {
         let session = Date(), before = progress.elapsed
         func elapsed() -> Double { before + Date().timeIntervalSince(session) }
         let lossFunction = SoftmaxCrossEntropy()
+        let augmented: Bool = { if case .images(_, _, let a) = inputs { return !a.isIdentity } else { return false } }()
         while progress.epoch < config.epochs {
             let epoch = progress.epoch + 1
             let trainable = applyPolicies(epoch: epoch - 1)
@@ -153,9 +156,9 @@ final class Trainer {
                 progress.lossSum = 0; progress.seen = 0
             }
             let e0 = Date(), firstStep = progress.stepInEpoch
-            let augmented: Bool = { if case .images(_, _, let a) = inputs { return !a.isIdentity } else { return false } }()
             let loadStep = { [self] (s: Int) throws -> Tensor in
-                try load(batchIndices(s), augmentSeeds: augmented ? augmentationSeeds(epoch: epoch, step: s, count: batchIndices(s).count) : nil)
+                let idx = batchIndices(s)
+                return try load(idx, augmentSeeds: augmented ? augmentationSeeds(epoch: epoch, step: s, count: idx.count) : nil)
             }
             for s in firstStep..<steps {
                 let stop = control.checkpoint(onPause: { self.log(.paused(epoch: epoch, step: self.progress.step)) },
@@ -190,8 +193,7 @@ final class Trainer {
                 if trunk != nil {
                     let t = Date().timeIntervalSince(e0), done = s + 1 - firstStep
                     log(.step(.init(epoch: epoch, step: s + 1, steps: steps, loss: Double(l), imagesPerSecond: Double(done * bs) / t,
-                                    etaSeconds: t / Double(done) * Double(total - progress.step),
-                                    learningRates: Dictionary(uniqueKeysWithValues: groups.map { ($0.name, Double($0.learningRate)) }))))
+                                    etaSeconds: t / Double(done) * Double(total - progress.step), learningRates: learningRates)))
                 }
             }
             let (m, details) = try validate()
@@ -200,8 +202,7 @@ final class Trainer {
             if improved { progress.best = m; progress.bestEpoch = epoch; progress.sinceBest = 0 } else { progress.sinceBest += 1 }
             log(.epoch(.init(epoch: epoch, epochs: config.epochs, trainLoss: progress.lossSum / Double(max(progress.seen, 1)),
                              valLoss: m.loss, valAcc: m.accuracy, valAccBinary: m.binaryAccuracy,
-                             learningRates: Dictionary(uniqueKeysWithValues: groups.map { ($0.name, Double($0.learningRate)) }),
-                             trainableGroups: trainable, elapsedSeconds: elapsed(),
+                             learningRates: learningRates, trainableGroups: trainable, elapsedSeconds: elapsed(),
                              worst: Array(details.sorted { $0.loss > $1.loss }.prefix(5)))))
             progress.elapsed = elapsed()
             try saveLast()
@@ -209,10 +210,8 @@ final class Trainer {
             if improved {
                 try Safetensors.write(TrainingCheckpoint.model(backbone: backbone?.features, head: head, arch: config.backbone),
                                       to: folder.checkpointPath("best"))
-                try folder.writeJSON(["epoch": epoch, "classes": scorer.classNames,
-                                   "samples": details.map { ["index": $0.index, "file": $0.file, "truth": $0.truth, "prediction": $0.prediction,
-                                                             "loss": $0.loss, "probabilities": $0.probabilities] as [String: Any] }],
-                                  name: "validation.json")
+                try folder.writeJSON(["epoch": epoch, "classes": scorer.classNames, "samples": details.map(\.fullJSON)],
+                                     name: "validation.json")
                 log(.checkpoint(name: "best", epoch: epoch))
             } else if let p = config.patience, progress.sinceBest >= p {
                 log(.earlyStop(epoch: epoch, bestEpoch: progress.bestEpoch))
@@ -225,7 +224,7 @@ final class Trainer {
     /// Validation metrics of the current model, in inference mode, and every sample's outcome.
     func validate() throws -> (ClassificationMetrics, [ValidationSample]) {
         let features: Tensor
-        if let net = backbone, let trunk {
+        if let trunk, let net = backbone {
             features = Tensor(uninitialized: [valIdx.count, net.spec.featureDimension])
             var start = 0
             while start < valIdx.count {

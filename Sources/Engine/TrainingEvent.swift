@@ -102,5 +102,7 @@ public struct ValidationSample: Codable, Equatable, Sendable {
     public var loss: Double
     public var probabilities: [Double]
 
+    /// The epoch event's form; `fullJSON` (validation.json) adds the class probabilities.
     var json: [String: Any] { ["index": index, "file": file, "truth": truth, "prediction": prediction, "loss": loss] }
+    var fullJSON: [String: Any] { json.merging(["probabilities": probabilities]) { a, _ in a } }
 }

@@ -76,25 +76,36 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(unknown.err.contains("unknown --arch 'alexnet'"), unknown.err)
     }
 
-    /// `--dataset` overrides the config file's dataset (it used to be ignored with --config).
-    func testTrainWithConfigHonoursDatasetOverride() throws {
+    /// A scratch folder for a training test; skips when `make setup` has not converted the Lite0 weights.
+    func scratchWithLite0Weights(_ name: String) throws -> URL {
         try XCTSkipUnless(FileManager.default.fileExists(atPath: root.appendingPathComponent("weights/efficientnet_lite0.safetensors").path),
                           "run `make setup` to convert the Lite0 weights")
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("tlab-cli-train-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: tmp) }
+        return FileManager.default.temporaryDirectory.appendingPathComponent("tlab-cli-\(name)-\(getpid())")
+    }
+
+    /// `root/a/*.png` and `root/b/*.png`, uniform gray images of `value(class, index)`.
+    func writeTwoClassFolder(_ root: URL, perClass: Int, value: (String, Int) -> UInt8) throws {
         for cls in ["a", "b"] {
-            let dir = tmp.appendingPathComponent("tiny/\(cls)")
+            let dir = root.appendingPathComponent(cls)
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            for i in 0..<4 {
-                let png = try XCTUnwrap(Self.png(value: cls == "a" ? 30 : 220))
-                try png.write(to: dir.appendingPathComponent("\(i).png"))
-            }
+            for i in 0..<perClass { try XCTUnwrap(Self.png(value: value(cls, i))).write(to: dir.appendingPathComponent("\(i).png")) }
         }
-        let cfg = tmp.appendingPathComponent("fe.json")
-        let preset = try run(["config", "--preset", "feature-extraction"])
-        var json = try JSONSerialization.jsonObject(with: Data(preset.out.utf8)) as! [String: Any]
-        json["epochs"] = 2; json["resolution"] = 32
-        try JSONSerialization.data(withJSONObject: json).write(to: cfg)
+    }
+
+    /// `tlab config --preset NAME` with some fields changed, written to `file`.
+    func writePreset(_ name: String, to file: URL, changing fields: [String: Any]) throws -> URL {
+        var json = try JSONSerialization.jsonObject(with: Data(try run(["config", "--preset", name]).out.utf8)) as! [String: Any]
+        json.merge(fields) { _, new in new }
+        try JSONSerialization.data(withJSONObject: json).write(to: file)
+        return file
+    }
+
+    /// `--dataset` overrides the config file's dataset (it used to be ignored with --config).
+    func testTrainWithConfigHonoursDatasetOverride() throws {
+        let tmp = try scratchWithLite0Weights("train")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        try writeTwoClassFolder(tmp.appendingPathComponent("tiny"), perClass: 4) { cls, _ in cls == "a" ? 30 : 220 }
+        let cfg = try writePreset("feature-extraction", to: tmp.appendingPathComponent("fe.json"), changing: ["epochs": 2, "resolution": 32])
         let r = try run(["train", "--config", cfg.path, "--dataset", tmp.appendingPathComponent("tiny").path,
                          "--runs", tmp.appendingPathComponent("runs").path, "--cache", tmp.appendingPathComponent("cache").path, "--json"])
         XCTAssertEqual(r.status, 0, r.err)
@@ -116,21 +127,11 @@ final class CLITests: XCTestCase {
     }
 
     func testAKilledGradualRunResumesToTheSameMetrics() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: root.appendingPathComponent("weights/efficientnet_lite0.safetensors").path),
-                          "run `make setup` to convert the Lite0 weights")
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("tlab-cli-resume-\(getpid())")
+        let tmp = try scratchWithLite0Weights("resume")
         defer { try? FileManager.default.removeItem(at: tmp) }
-        for cls in ["a", "b"] {
-            let dir = tmp.appendingPathComponent("data/\(cls)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            for i in 0..<12 {
-                try XCTUnwrap(Self.png(value: UInt8((cls == "a" ? 40 : 160) + 5 * i))).write(to: dir.appendingPathComponent("\(i).png"))
-            }
-        }
-        var json = try JSONSerialization.jsonObject(with: Data(try run(["config", "--preset", "gradual"]).out.utf8)) as! [String: Any]
-        json["epochs"] = 6; json["unfreezeEvery"] = 1; json["resolution"] = 32; json["batchSize"] = 4
-        let cfg = tmp.appendingPathComponent("gradual.json")
-        try JSONSerialization.data(withJSONObject: json).write(to: cfg)
+        try writeTwoClassFolder(tmp.appendingPathComponent("data"), perClass: 12) { cls, i in UInt8((cls == "a" ? 40 : 160) + 5 * i) }
+        let cfg = try writePreset("gradual", to: tmp.appendingPathComponent("gradual.json"),
+                                  changing: ["epochs": 6, "unfreezeEvery": 1, "resolution": 32, "batchSize": 4])
         let common = ["--dataset", tmp.appendingPathComponent("data").path, "--runs", tmp.appendingPathComponent("runs").path,
                       "--cache", tmp.appendingPathComponent("cache").path, "--json"]
 

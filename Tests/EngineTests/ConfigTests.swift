@@ -64,6 +64,18 @@ final class ConfigTests: XCTestCase {
         expect("augmentation.brightness") { $0.augmentation.brightness = -0.1 }
     }
 
+    func testOnlyFixedGroupsWithoutAugmentationMakeAFeatureExtractionRun() throws {
+        var c = try ExperimentConfig.preset("feature-extraction", backbone: "efficientnet_lite0", dataset: elpv)
+        XCTAssertEqual(c.fixedPrefix, ["early", "intermediate", "final"])
+        XCTAssertEqual(Experiment.strategy(of: c), "feature-extraction")
+        // stats-only BatchNorm moves running statistics in training: not a fixed function, so images it is.
+        c.groups["final"] = GroupPolicy(trainable: false, learningRate: nil, batchNorm: .statsOnly)
+        XCTAssertEqual(c.fixedPrefix, ["early", "intermediate"])
+        XCTAssertEqual(Experiment.strategy(of: c), "fine-tuning")
+        let gradual = try ExperimentConfig.preset("gradual", backbone: "efficientnet_lite0", dataset: elpv)
+        XCTAssertEqual(gradual.fixedPrefix, [], "gradual unfreezes every group within its 12 epochs")
+    }
+
     func testKFoldSplitConfigPicksOneFoldOfAPartition() throws {
         let labels = (0..<40).map { $0 % 3 }
         var s = SplitConfig()

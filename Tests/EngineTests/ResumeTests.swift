@@ -197,8 +197,18 @@ final class ResumeTests: XCTestCase {
         XCTAssertNil(RunRecords.summary(run))
     }
 
-    func testResumeRefusesAFolderThatIsNotARun() throws {
+    func testResumeRefusesAFolderThatIsNotARunOrADamagedCheckpointAndKeepsIt() throws {
         let ws = try makeTestWorkspace(root)
+        let control = TrainingControl()
+        var c = try gradualConfig()
+        c.epochs = 2
+        let stopped = try Experiment.run(c, workspace: ws, control: control) { if case .step(let s) = $0, s.epoch == 2 { control.stop() } }
+        guard case .stopped(_, let path, _) = stopped else { return XCTFail("the run should have stopped") }
+        let last = path + "/checkpoints/last.safetensors"
+        let damaged = Data("not a checkpoint".utf8)
+        try damaged.write(to: URL(fileURLWithPath: last))
+        XCTAssertThrowsError(try Experiment.resume(path, workspace: ws)) { XCTAssertTrue("\($0)".contains(last), "\($0)") }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: last)), damaged, "a failed resume writes nothing over it")
         XCTAssertThrowsError(try Experiment.resume(root.path, workspace: ws)) { XCTAssertTrue("\($0)".contains("config.json"), "\($0)") }
     }
 }
