@@ -47,11 +47,4 @@ public final class BufferPool: @unchecked Sendable {
             q.deallocate()
         }
     }
-
-    /// Frees every cached buffer.
-    public func trim() {
-        lock.lock(); defer { lock.unlock() }
-        for (_, q) in order { q.deallocate() }
-        free = [:]; order = []; cachedBytes = 0
-    }
 }

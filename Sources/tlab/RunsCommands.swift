@@ -71,7 +71,7 @@ struct Compare: ParsableCommand {
 }
 
 struct Eval: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Re-evaluate a run's best head on its validation split and print the confusion matrix.")
+    static let configuration = CommandConfiguration(abstract: "Re-evaluate a run's best checkpoint (head, and backbone when fine-tuned) on its validation split and print the confusion matrix.")
     @Argument(help: "Run id (a unique prefix is enough) or path.") var runID: String
     @Option(help: "Runs folder.") var root = "experiments/runs"
 
