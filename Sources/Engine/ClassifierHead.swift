@@ -40,7 +40,8 @@ public struct ClassifierHead {
             let probs = exps.map { $0 / total }
             samples.append(ValidationSample(index: indices.isEmpty ? i : indices[i], file: files.isEmpty ? "" : files[i], truth: y[i],
                                             prediction: row.indices.max { row[$0] < row[$1] }!,
-                                            loss: -log(max(probs[y[i]], .leastNormalMagnitude)), probabilities: probs))
+                                            loss: -log(max(probs[y[i]], .leastNormalMagnitude)), probabilities: probs,
+                                            group: i < groups.count ? groups[i] : nil))
         }
         let metrics = ClassificationMetrics(classNames: classNames, truth: y, predictions: samples.map(\.prediction), loss: Double(l),
                                             groups: groups, positive: positive)

@@ -59,69 +59,99 @@ public enum Experiment {
     }
 
     /// Starts a new run of `c`.
-    public static func run(_ c: ExperimentConfig, workspace: ExperimentPaths = ExperimentPaths(), control: TrainingControl = TrainingControl(),
+    public static func run(_ c: ExperimentConfig, paths: ExperimentPaths = ExperimentPaths(), control: TrainingControl = TrainingControl(),
                            emit: @escaping (TrainingEvent) -> Void = { _ in }) throws -> Outcome {
         try c.validate(knownBackbones: Backbones.names)
-        let (data, trainIdx, valIdx, positive) = try loadData(c, workspace: workspace)
-        let run = try RunFolder(root: workspace.runs, config: c)
-        try run.writeJSON(["train": trainIdx, "validation": valIdx, "files": data.samples.map(\.path), "labels": data.labels], name: "split.json")
+        let (data, trainIdx, valIdx, positive) = try loadData(c, paths: paths)
+        let run = try RunFolder(root: paths.runs, config: c)
         let log = RunLog(run: run, emit: emit)
-        log(.started(.init(run: run.id, strategy: strategy(of: c), backbone: c.backbone, dataset: data.name, train: trainIdx.count,
-                           validation: valIdx.count, classes: data.classNames,
-                           batchNorm: Dictionary(uniqueKeysWithValues: c.groups.map { ($0.key, $0.value.batchNorm.rawValue) }))))
-        return try train(c, run: run, log: log, data: data, trainIdx: trainIdx, valIdx: valIdx, positive: positive,
-                         resume: false, workspace: workspace, control: control)
+        return try endingWithEvent(log) {
+            try run.write(RunSplit(train: trainIdx, validation: valIdx, files: data.samples.map(\.path), labels: data.labels), name: "split.json")
+            log(.started(.init(run: run.id, strategy: strategy(of: c), backbone: c.backbone, dataset: data.name, train: trainIdx.count,
+                               validation: valIdx.count, classes: data.classNames, groups: data.groupNames,
+                               batchNorm: Dictionary(uniqueKeysWithValues: c.groups.map { ($0.key, $0.value.batchNorm.rawValue) }))))
+            return try train(c, run: run, log: log, data: data, trainIdx: trainIdx, valIdx: valIdx, positive: positive,
+                             resume: false, paths: paths, control: control)
+        }
     }
 
     /// Continues the run in folder `runPath` from its `last` checkpoint: weights, optimiser state, schedule
     /// position, unfreezing stage and random streams, so it ends as the uninterrupted run would have.
-    public static func resume(_ runPath: String, workspace: ExperimentPaths = ExperimentPaths(), control: TrainingControl = TrainingControl(),
+    public static func resume(_ runPath: String, paths: ExperimentPaths = ExperimentPaths(), control: TrainingControl = TrainingControl(),
                               emit: @escaping (TrainingEvent) -> Void = { _ in }) throws -> Outcome {
-        guard let cfg = FileManager.default.contents(atPath: (runPath as NSString).appendingPathComponent("config.json")) else {
-            throw ExperimentError("\(runPath): no config.json; not a run folder")
-        }
-        let c = try ExperimentConfig.decode(cfg)
+        let c = try RunRecords.config(runPath)
         try c.validate(knownBackbones: Backbones.names)
         if FileManager.default.fileExists(atPath: (runPath as NSString).appendingPathComponent("summary.json")) {
             throw ExperimentError("\(runPath): the run has finished; nothing to resume")
         }
-        let (data, _, _, positive) = try loadData(c, workspace: workspace)
-        guard let splitData = FileManager.default.contents(atPath: (runPath as NSString).appendingPathComponent("split.json")),
-              let split = try? JSONSerialization.jsonObject(with: splitData) as? [String: Any],
-              let trainIdx = split["train"] as? [Int], let valIdx = split["validation"] as? [Int], let files = split["files"] as? [String] else {
-            throw ExperimentError("\(runPath)/split.json: missing or unreadable")
-        }
-        guard files == data.samples.map(\.path) else {
+        let (data, _, _, positive) = try loadData(c, paths: paths)
+        let split: RunSplit
+        do { split = try RunRecords.split(runPath) } catch { throw ExperimentError("\(runPath)/split.json: missing or unreadable") }
+        guard split.files == data.samples.map(\.path) else {
             throw ExperimentError("\(runPath): the dataset's files differ from those the run started with; it cannot be resumed")
         }
         let run = try RunFolder(existing: runPath)
-        return try train(c, run: run, log: RunLog(run: run, emit: emit), data: data, trainIdx: trainIdx, valIdx: valIdx, positive: positive,
-                         resume: true, workspace: workspace, control: control)
+        let log = RunLog(run: run, emit: emit)
+        return try endingWithEvent(log) {
+            try train(c, run: run, log: log, data: data, trainIdx: split.train, valIdx: split.validation, positive: positive,
+                      resume: true, paths: paths, control: control)
+        }
+    }
+
+    /// Runs `body` so that the session ends with exactly one terminal event: whatever throws after the run
+    /// folder exists (data, disk, weights, NaN) is logged as `failed` with its reason before the error goes on
+    /// — and before the folder's owner is released, so no viewer ever sees a failed run as killed.
+    static func endingWithEvent(_ log: RunLog, _ body: () throws -> Outcome) throws -> Outcome {
+        do {
+            let outcome = try body()
+            return outcome
+        } catch {
+            log(.failed(.init(reason: "\(error)", epoch: log.epochInProgress, resumable: isTransient(error))))
+            throw error
+        }
+    }
+
+    /// Failures a later `--resume` can get past: the disk was full or a file could not be written.
+    static func isTransient(_ error: Error) -> Bool {
+        let text = "\(error)"
+        return text.contains("No space left") || text.contains("could not append events") || text.contains("Disk quota")
     }
 
     /// The part `run` and `resume` share: model, inputs, trainer, and the files of a finished run.
     static func train(_ c: ExperimentConfig, run: RunFolder, log: RunLog, data: LabeledDataset, trainIdx: [Int], valIdx: [Int],
-                      positive: ((Int) -> Bool)?, resume: Bool, workspace: ExperimentPaths, control: TrainingControl) throws -> Outcome {
+                      positive: ((Int) -> Bool)?, resume: Bool, paths: ExperimentPaths, control: TrainingControl) throws -> Outcome {
         let t0 = Date()
         try run.claim()
+        // The terminal event is logged (by `endingWithEvent`) before this releases the folder.
         defer { run.release() }
+        do {
+            return try trainClaimed(c, run: run, log: log, data: data, trainIdx: trainIdx, valIdx: valIdx, positive: positive,
+                                    resume: resume, paths: paths, control: control, t0: t0)
+        } catch {
+            log(.failed(.init(reason: "\(error)", epoch: log.epochInProgress, resumable: isTransient(error))))
+            throw error
+        }
+    }
+
+    static func trainClaimed(_ c: ExperimentConfig, run: RunFolder, log: RunLog, data: LabeledDataset, trainIdx: [Int], valIdx: [Int],
+                             positive: ((Int) -> Bool)?, resume: Bool, paths: ExperimentPaths, control: TrainingControl, t0: Date) throws -> Outcome {
         let strategy = strategy(of: c)
-        let weightsPath = PretrainedWeights.defaultPath(arch: c.backbone, directory: workspace.weights)
+        let weightsPath = PretrainedWeights.defaultPath(arch: c.backbone, directory: paths.weights)
         let net = try PretrainedWeights.load(arch: c.backbone, from: weightsPath)
         let crop = c.resolution ?? net.spec.preprocessing.resolution
         var featureSeconds = 0.0, hit = false
         var inputs = TrainingInputs.images(net, crop: crop, augmentation: c.augmentation.policy)
         let featureExtraction = strategy == "feature-extraction"
-        let prefix = featureExtraction || workspace.cacheFrozenPrefix ? cachedPrefix(c, net: net, crop: crop, images: data.samples.count) : nil
+        let prefix = featureExtraction || paths.cacheFrozenPrefix ? cachedPrefix(c, net: net, crop: crop, images: data.samples.count) : nil
         if let prefix {
             let boundary = prefix.groups.count == ExperimentConfig.groupOrder.count ? "features" : "after-\(prefix.groups.last!)"
             let cached: Tensor
             do {
                 (cached, featureSeconds, hit) = try cachedActivations(c, net: net, through: prefix.end, boundary: boundary, weightsPath: weightsPath,
-                                                                      crop: crop, data: data, workspace: workspace, control: control,
+                                                                      crop: crop, data: data, paths: paths, control: control,
                                                                       log: log.callAsFunction)
             } catch is StoppedDuringFeatures {
-                log(.stopped(epoch: 0, step: 0))
+                log(.stopped(.init(epoch: 1, step: 0, epochStep: 0)))
                 try log.check()
                 return .stopped(runID: run.id, runPath: run.path, epoch: 0)
             }
@@ -135,7 +165,7 @@ public enum Experiment {
         if resume {
             // Killed before its first checkpoint: start over, which the fixed seeds make the same run.
             if FileManager.default.fileExists(atPath: run.checkpointPath("last")) { try trainer.restore(from: run.checkpointPath("last")) }
-            log(.resumed(epoch: trainer.progress.epoch, step: trainer.progress.step))
+            log(.resumed(trainer.position))
         }
         let before = trainer.progress.elapsed
         switch try trainer.run() {
@@ -151,10 +181,22 @@ public enum Experiment {
             .reduce(0) { acc, grp in acc + net.layers(inGroup: grp.name).reduce(0) { $0 + $1.parameterCount } })
         // Wall time of the whole run: this session's setup and training plus earlier sessions' training.
         let wall = before + Date().timeIntervalSince(t0)
-        try finish(run: run, strategy: strategy, c: c, data: data, trainable: trainableParams,
-                   total: head.parameterCount + net.features.parameterCount, best: best, bestEpoch: p.bestEpoch, last: last,
-                   epochs: p.epoch, wall: wall,
-                   extra: prefix.map { ["cached_groups": $0.groups, "feature_s": featureSeconds, "feature_cache_hit": hit] } ?? [:], log: log)
+        let history = (try? RunLogReader.history(of: run.path)) ?? RunHistory()
+        let epochSeconds = history.epochs.map(\.epochSeconds), rates = history.epochs.map(\.imagesPerSecond)
+        let summary = RunSummary(
+            run: run.id, strategy: strategy, backbone: c.backbone, dataset: data.name, trainableParameters: trainableParams,
+            totalParameters: head.parameterCount + net.features.parameterCount, epochs: p.epoch, bestEpoch: p.bestEpoch, wallSeconds: wall,
+            epochSeconds: epochSeconds.isEmpty ? 0 : epochSeconds.reduce(0, +) / Double(epochSeconds.count),
+            imagesPerSecond: rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count),
+            valAccuracy: best.accuracy, valLoss: best.loss, macroF1: best.macroF1, valBinaryAccuracy: best.binaryAccuracy,
+            perClass: best.classScores, groups: best.groupScores, finalValAccuracy: last.accuracy, finalValBinaryAccuracy: last.binaryAccuracy,
+            batchNorm: Dictionary(uniqueKeysWithValues: c.groups.map { ($0.key, $0.value.batchNorm.rawValue) }),
+            cachedGroups: prefix?.groups, featureSeconds: prefix == nil ? nil : featureSeconds, featureCacheHit: prefix == nil ? nil : hit)
+        try run.write(ConfusionRecord(epoch: p.bestEpoch, classes: data.classNames, matrix: best.confusion), name: "confusion.json")
+        // summary.json last: its presence marks the run finished.
+        try run.write(summary, name: "summary.json")
+        log(.summary(.init(run: run.id, valAccuracy: best.accuracy, valBinaryAccuracy: best.binaryAccuracy, bestEpoch: p.bestEpoch,
+                           epochs: p.epoch, wallSeconds: wall)))
         try log.check()
         return .finished(Summary(runID: run.id, runPath: run.path, best: best, last: last, bestEpoch: p.bestEpoch, epochs: p.epoch,
                                  wallSeconds: wall, featureSeconds: featureSeconds, cacheHit: hit))
@@ -176,66 +218,43 @@ public enum Experiment {
     /// The output of the backbone's first `end` children for every image, from the cache when nothing it
     /// depends on changed, else one inference pass.
     static func cachedActivations(_ c: ExperimentConfig, net: Backbone, through end: Int, boundary: String, weightsPath: String, crop: Int,
-                                  data: LabeledDataset, workspace: ExperimentPaths, control: TrainingControl,
+                                  data: LabeledDataset, paths: ExperimentPaths, control: TrainingControl,
                                   log: (TrainingEvent) -> Void) throws -> (Tensor, Double, Bool) {
-        let paths = data.samples.map(\.path)
+        let files = data.samples.map(\.path)
         let key = FeatureCache.Key(weights: try sha256Hex(ofFile: weightsPath), backbone: c.backbone, boundary: boundary,
                                    preprocessing: FeatureExtraction.describe(resize: crop, crop: crop, mean: net.spec.preprocessing.mean, std: net.spec.preprocessing.std),
-                                   images: try contentHashes(paths))
-        let cache = FeatureCache(directory: workspace.cache)
+                                   images: try contentHashes(files))
+        let cache = FeatureCache(directory: paths.cache)
         let f0 = Date()
         var hit = true
         let features: Tensor
-        if let cached = cache.load(key), cached.shape.first == paths.count {
+        if let cached = cache.load(key), cached.shape.first == files.count {
             features = cached
         } else {
             hit = false
             let prefix = Sequential(Array(net.features.children[..<end]))
-            features = try FeatureExtraction.activations(of: paths, through: prefix, preprocessing: net.spec.preprocessing, resize: crop,
+            features = try FeatureExtraction.activations(of: files, through: prefix, preprocessing: net.spec.preprocessing, resize: crop,
                                                          crop: crop, batchSize: c.batchSize) { done in
-                log(.features(done: done, total: paths.count))
+                let t = Date().timeIntervalSince(f0), rate = Double(done) / max(t, 1e-9)
+                log(.progress(.init(phase: boundary == "features" ? "features" : "prefix", done: done, total: files.count,
+                                    imagesPerSecond: rate, etaSeconds: Double(files.count - done) / max(rate, 1e-9))))
                 // A stop during the backbone pass ends it at the next batch; nothing is cached half-done.
                 if control.isStopRequested { throw StoppedDuringFeatures() }
             }
             try cache.store(features, for: key)
         }
         let seconds = Date().timeIntervalSince(f0)
-        log(.featuresReady(cacheHit: hit, seconds: seconds))
+        log(.featuresReady(.init(cacheHit: hit, seconds: seconds)))
         return (features, seconds, hit)
     }
 
     struct StoppedDuringFeatures: Error {}
 
-    /// summary.json, confusion.json and the closing `summary` event, for either strategy.
-    static func finish(run: RunFolder, strategy: String, c: ExperimentConfig, data: LabeledDataset, trainable: Int, total: Int,
-                       best: ClassificationMetrics, bestEpoch: Int, last: ClassificationMetrics, epochs: Int, wall: Double,
-                       extra: [String: Any], log: RunLog) throws {
-        var summary: [String: Any] = [
-            "run": run.id, "strategy": strategy, "backbone": c.backbone, "dataset": data.name,
-            "trainable_params": trainable, "total_params": total,
-            "epochs": epochs, "best_epoch": bestEpoch, "wall_s": wall,
-            "val_acc": best.accuracy, "val_loss": best.loss, "macro_f1": best.macroF1,
-            "per_class": Dictionary(uniqueKeysWithValues: data.classNames.enumerated().map { ($0.element, [
-                "precision": best.precision[$0.offset], "recall": best.recall[$0.offset], "f1": best.f1[$0.offset],
-                "support": best.support[$0.offset]] as [String: Any]) }),
-            "per_group_acc": best.groupAccuracy, "final_val_acc": last.accuracy,
-            "batchnorm": Dictionary(uniqueKeysWithValues: c.groups.map { ($0.key, $0.value.batchNorm.rawValue) }),
-        ]
-        summary.merge(extra) { a, _ in a }
-        if let b = best.binaryAccuracy { summary["val_acc_binary"] = b }
-        if let b = last.binaryAccuracy { summary["final_val_acc_binary"] = b }
-        try run.writeJSON(["classes": data.classNames, "matrix": best.confusion, "rows": "truth", "columns": "prediction",
-                           "epoch": bestEpoch], name: "confusion.json")
-        // summary.json last: its presence marks the run finished.
-        try run.writeJSON(summary, name: "summary.json")
-        log(.summary(run: run.id, valAcc: best.accuracy, valAccBinary: best.binaryAccuracy, wallSeconds: wall))
-    }
-
-    public static func loadData(_ c: ExperimentConfig, workspace: ExperimentPaths) throws
+    public static func loadData(_ c: ExperimentConfig, paths: ExperimentPaths) throws
         -> (LabeledDataset, train: [Int], validation: [Int], positive: ((Int) -> Bool)?) {
         switch c.dataset.kind {
         case "elpv":
-            let d = try ELPV.load(root: c.dataset.path ?? workspace.elpvRoot)
+            let d = try ELPV.load(root: c.dataset.path ?? paths.elpvRoot)
             let s = c.split.indices(labels: d.labels)
             return (d, s.train, s.validation, ELPV.isDefective(classIndex:))
         case "csv":

@@ -9,12 +9,18 @@ public final class RunFolder {
     public let path: String
     private let log: FileHandle
 
-    /// Creates experiments/runs/<id>/ with a fresh id (time + name) and writes the config.
+    /// Creates `root/<id>/` with a fresh id (UTC time + name) and writes the config. The folder is created
+    /// exclusively (mkdir fails if it exists), so runs started in the same second never share one: each tries
+    /// the next suffix until its own mkdir succeeds.
     public init(root: String, config: ExperimentConfig) throws {
         let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!,
                                                 formatOptions: [.withYear, .withMonth, .withDay, .withTime])
-        var candidate = "\(stamp)-\(config.name)", n = 1
-        while FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent(candidate)) {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        var n = 1, candidate = "\(stamp)-\(config.name)"
+        while mkdir((root as NSString).appendingPathComponent(candidate), 0o755) != 0 {
+            guard errno == EEXIST, n < 10_000 else {
+                throw ExperimentError("\((root as NSString).appendingPathComponent(candidate)): cannot create the run folder (\(String(cString: strerror(errno))))")
+            }
             n += 1; candidate = "\(stamp)-\(config.name)-\(n)"
         }
         id = candidate
@@ -46,24 +52,39 @@ public final class RunFolder {
 
     deinit { try? log.close() }
 
-    /// `owner.pid` holds the process training in this folder while it does, so a viewer can tell a live run
-    /// from one that was killed.
-    var ownerFile: String { (path as NSString).appendingPathComponent("owner.pid") }
-    func claim() throws { try writeAtomically(Data("\(getpid())\n".utf8), to: ownerFile) }
-    func release() { try? FileManager.default.removeItem(atPath: ownerFile) }
+    /// While a process trains in this folder it holds an exclusive lock on `.lock` and names itself in
+    /// `owner.pid` (see `RunOwner`), so a second `--resume` of the same run is refused and a viewer can tell a
+    /// live run from one that was killed. The kernel drops the lock when the process dies, however it dies.
+    private var lockDescriptor: Int32 = -1
+    func claim() throws {
+        let lockPath = (path as NSString).appendingPathComponent(".lock")
+        let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw ExperimentError("\(lockPath): cannot open (\(String(cString: strerror(errno))))") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            let owner = RunOwner.livePID(path).map { "process \($0)" } ?? "another process"
+            throw ExperimentError("run \(id) is being trained by \(owner); it cannot be resumed twice at once")
+        }
+        lockDescriptor = fd
+        try writeAtomically(Data(RunOwner.record().utf8), to: RunOwner.file(path))
+    }
+    func release() {
+        try? FileManager.default.removeItem(atPath: RunOwner.file(path))
+        if lockDescriptor >= 0 { flock(lockDescriptor, LOCK_UN); close(lockDescriptor); lockDescriptor = -1 }
+    }
 
     /// Appends one event line and flushes it, so a viewer tailing the file sees it at once.
-    public func append(_ event: [String: Any]) throws {
-        var data = try JSONSerialization.data(withJSONObject: event, options: [.sortedKeys])
+    public func append(_ event: TrainingEvent) throws {
+        var data = try JSONLines.encode(event)
         data.append(0x0A)
         try log.seekToEnd()
         try log.write(contentsOf: data)
         try log.synchronize()
     }
 
-    public func writeJSON(_ object: Any, name: String) throws {
-        try writeAtomically(try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]),
-                            to: (path as NSString).appendingPathComponent(name))
+    /// Writes one of the run's record files (summary.json, validation.json …) atomically.
+    public func write<T: Encodable>(_ value: T, name: String) throws {
+        try writeAtomically(try JSONLines.encoder(pretty: true).encode(value), to: (path as NSString).appendingPathComponent(name))
     }
 
     public func checkpointPath(_ name: String) -> String {
@@ -81,9 +102,26 @@ public final class RunLog {
 
     init(run: RunFolder, emit: @escaping (TrainingEvent) -> Void) { self.run = run; self.emit = emit }
 
+    /// Whether a terminal event (`stopped`, `failed`, `summary`) has been logged in this session.
+    private(set) var ended = false
+
+    /// The epoch in progress, for a `failed` event raised outside the trainer.
+    private(set) var epochInProgress: Int?
+
     func callAsFunction(_ event: TrainingEvent) {
+        switch event {
+        case .step(let s): epochInProgress = s.epoch
+        case .epoch(let e): epochInProgress = min(e.epoch + 1, e.epochs)
+        case .resumed(let p): epochInProgress = p.epoch
+        default: break
+        }
+        if event.isTerminal {
+            // Exactly one terminal event per session.
+            guard !ended else { return }
+            ended = true
+        }
         emit(event)
-        do { try run.append(event.json) } catch { failure = failure ?? error }
+        do { try run.append(event) } catch { failure = failure ?? error }
     }
 
     func check() throws {

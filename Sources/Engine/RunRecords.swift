@@ -4,73 +4,248 @@ import Kernels
 import Layers
 import WeightsIO
 
-/// Reading finished (or running) run folders back: the summaries `tlab runs` and `tlab compare` show, and
-/// re-evaluating a run's best head (`tlab eval`).
+/// summary.json: what a finished run achieved and what it cost. Its presence marks the run finished.
+public struct RunSummary: Codable, Sendable, Equatable {
+    public var run, strategy, backbone, dataset: String
+    public var trainableParameters, totalParameters: Int
+    /// Epochs trained, and the epoch with the lowest validation loss (the `best` checkpoint's).
+    public var epochs, bestEpoch: Int
+    public var wallSeconds: Double
+    /// Mean wall seconds per epoch and training images per second over the run's epochs.
+    public var epochSeconds, imagesPerSecond: Double
+    /// At the best epoch.
+    public var valAccuracy, valLoss, macroF1: Double
+    public var valBinaryAccuracy: Double?
+    public var perClass: [TrainingEvent.ClassScore]
+    public var groups: [String: TrainingEvent.GroupScore]
+    /// After the last epoch.
+    public var finalValAccuracy: Double
+    public var finalValBinaryAccuracy: Double?
+    public var batchNorm: [String: String]
+    /// Groups whose output came from the feature cache, and the seconds that pass took (0 on a cache hit).
+    public var cachedGroups: [String]?
+    public var featureSeconds: Double?
+    public var featureCacheHit: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case run, strategy, backbone, dataset, epochs, groups
+        case trainableParameters = "trainable_params", totalParameters = "total_params", bestEpoch = "best_epoch"
+        case wallSeconds = "wall_s", epochSeconds = "epoch_s", imagesPerSecond = "img_per_s"
+        case valAccuracy = "val_acc", valLoss = "val_loss", macroF1 = "macro_f1", valBinaryAccuracy = "val_acc_binary"
+        case perClass = "per_class", finalValAccuracy = "final_val_acc", finalValBinaryAccuracy = "final_val_acc_binary"
+        case batchNorm = "batchnorm", cachedGroups = "cached_groups", featureSeconds = "feature_s", featureCacheHit = "feature_cache_hit"
+    }
+}
+
+/// confusion.json: the best epoch's confusion matrix (rows: truth, columns: prediction).
+public struct ConfusionRecord: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var classes: [String]
+    public var matrix: [[Int]]
+    public init(epoch: Int, classes: [String], matrix: [[Int]]) { self.epoch = epoch; self.classes = classes; self.matrix = matrix }
+}
+
+/// validation.json: every validation image's outcome at the best epoch, with an absolute path.
+public struct ValidationReport: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var classes: [String]
+    public var samples: [ValidationSample]
+    public init(epoch: Int, classes: [String], samples: [ValidationSample]) { self.epoch = epoch; self.classes = classes; self.samples = samples }
+}
+
+/// split.json: which dataset samples a run trained and validated on, so eval, compare and resume use the
+/// same split whatever happened to the folder since.
+public struct RunSplit: Codable, Sendable, Equatable {
+    public var train, validation: [Int]
+    public var files: [String]
+    public var labels: [Int]
+    public init(train: [Int], validation: [Int], files: [String], labels: [Int]) {
+        self.train = train; self.validation = validation; self.files = files; self.labels = labels
+    }
+}
+
+/// Reading run folders back, typed: `tlab runs`, `compare`, `eval` and the workbench go through here.
 public enum RunRecords {
     /// Run folders under `root`, newest first.
     public static func list(root: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         return names.filter { !$0.hasPrefix(".") }.sorted(by: >).map { (root as NSString).appendingPathComponent($0) }
+            .filter { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("config.json")) }
     }
 
-    /// A run folder by path or by id under `root` (a unique prefix of the id is enough).
+    /// A run folder by path or by id under `root`: the exact id first, else a unique prefix of one.
     public static func resolve(_ idOrPath: String, root: String) throws -> String {
         if FileManager.default.fileExists(atPath: (idOrPath as NSString).appendingPathComponent("config.json")) { return idOrPath }
-        let matches = list(root: root).filter { ($0 as NSString).lastPathComponent.hasPrefix(idOrPath) }
+        let all = list(root: root)
+        if let exact = all.first(where: { ($0 as NSString).lastPathComponent == idOrPath }) { return exact }
+        let matches = all.filter { ($0 as NSString).lastPathComponent.hasPrefix(idOrPath) }
         guard matches.count == 1 else {
+            if matches.isEmpty && !FileManager.default.fileExists(atPath: root) { throw ExperimentError("\(root): no such runs folder") }
             throw ExperimentError(matches.isEmpty ? "no run '\(idOrPath)' under \(root)" : "'\(idOrPath)' matches \(matches.count) runs; give more of the id")
         }
         return matches[0]
     }
 
-    public static func summary(_ run: String) -> [String: Any]? {
-        guard let d = FileManager.default.contents(atPath: (run as NSString).appendingPathComponent("summary.json")) else { return nil }
-        return try? JSONSerialization.jsonObject(with: d) as? [String: Any]
+    static func read<T: Decodable>(_ type: T.Type, _ run: String, _ name: String) throws -> T? {
+        let path = (run as NSString).appendingPathComponent(name)
+        guard let d = FileManager.default.contents(atPath: path) else { return nil }
+        do { return try JSONLines.decoder().decode(T.self, from: d) } catch {
+            throw ExperimentError("\(path): unreadable (\(RunLogReader.describe(error)))")
+        }
     }
 
-    public enum State: Equatable {
-        case finished, running
-        case failed(String)
-        /// Stopped on request, or its process is gone: `tlab train --resume` continues it.
-        case stopped, interrupted
+    public static func config(_ run: String) throws -> ExperimentConfig {
+        let path = (run as NSString).appendingPathComponent("config.json")
+        guard let d = FileManager.default.contents(atPath: path) else { throw ExperimentError("\(run): no config.json; not a run folder") }
+        return try ExperimentConfig.decode(d)
+    }
+    /// nil until the run has finished.
+    public static func summary(_ run: String) throws -> RunSummary? { try read(RunSummary.self, run, "summary.json") }
+    public static func confusion(_ run: String) throws -> ConfusionRecord? { try read(ConfusionRecord.self, run, "confusion.json") }
+    /// nil until the run has validated once.
+    public static func validation(_ run: String) throws -> ValidationReport? { try read(ValidationReport.self, run, "validation.json") }
+    public static func split(_ run: String) throws -> RunSplit {
+        guard let s = try read(RunSplit.self, run, "split.json") else { throw ExperimentError("\(run)/split.json: missing") }
+        return s
     }
 
-    /// What a run folder says about its run: finished (summary.json), failed, stopped, running (its owner
-    /// process is alive) or interrupted (killed).
+    public enum State: Equatable, Sendable {
+        case finished, running, paused
+        /// Failed with this reason; `resumable` when a resume can help (e.g. after a full disk was cleared).
+        case failed(String, resumable: Bool)
+        /// Stopped on request: `tlab train --resume` continues it.
+        case stopped
+        /// Its process is gone without a closing event (killed): `tlab train --resume` continues it.
+        case interrupted
+
+        public var canResume: Bool {
+            switch self {
+            case .stopped, .interrupted: true
+            case .failed(_, let resumable): resumable
+            default: false
+            }
+        }
+        public var label: String {
+            switch self {
+            case .finished: "finished"
+            case .running: "running"
+            case .paused: "paused"
+            case .failed: "failed"
+            case .stopped: "stopped"
+            case .interrupted: "interrupted"
+            }
+        }
+    }
+
+    /// What a run folder says about its run, from summary.json, the log's closing event and whether the process
+    /// that owns it is alive.
+    public static func state(_ run: String, history: RunHistory) -> State {
+        if FileManager.default.fileExists(atPath: (run as NSString).appendingPathComponent("summary.json")) { return .finished }
+        if RunOwner.isAlive(run) { return history.isPaused ? .paused : .running }
+        switch history.ending {
+        case .failed(let f): return .failed(f.reason, resumable: f.resumable)
+        case .stopped: return .stopped
+        case .summary: return .finished
+        default: return .interrupted
+        }
+    }
+
     public static func state(_ run: String) -> State {
-        if summary(run) != nil { return .finished }
-        let last = lastEvent(run)
-        if last?["event"] as? String == "failed" { return .failed(last?["reason"] as? String ?? "") }
-        if let text = try? String(contentsOfFile: (run as NSString).appendingPathComponent("owner.pid"), encoding: .utf8),
-           let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), kill(pid, 0) == 0 || errno == EPERM {
-            return .running
-        }
-        return last?["event"] as? String == "stopped" ? .stopped : .interrupted
+        state(run, history: (try? RunLogReader.history(of: run)) ?? RunHistory())
     }
 
-    /// The last event of a run's log (for runs still going or that failed).
-    public static func lastEvent(_ run: String) -> [String: Any]? {
-        guard let text = try? String(contentsOfFile: (run as NSString).appendingPathComponent("metrics.jsonl"), encoding: .utf8),
-              let line = text.split(separator: "\n").last else { return nil }
-        return try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-    }
-
-    /// Recomputes a run's validation metrics with its best checkpoint (head, and backbone when it was fine-tuned).
-    public static func evaluate(_ run: String, workspace: ExperimentPaths = ExperimentPaths()) throws -> ClassificationMetrics {
-        guard let cfgData = FileManager.default.contents(atPath: (run as NSString).appendingPathComponent("config.json")) else {
-            throw ExperimentError("\(run): no config.json")
-        }
-        let c = try ExperimentConfig.decode(cfgData)
-        let (data, _, valIdx, positive) = try Experiment.loadData(c, workspace: workspace)
-        let net = try PretrainedWeights.load(arch: c.backbone, from: PretrainedWeights.defaultPath(arch: c.backbone, directory: workspace.weights))
+    /// Recomputes a run's validation metrics with its best checkpoint (head, and backbone when it was fine-tuned)
+    /// on the validation images its split.json names.
+    public static func evaluate(_ run: String, paths: ExperimentPaths = ExperimentPaths()) throws -> ClassificationMetrics {
+        let c = try config(run)
+        let split = try split(run)
+        let (data, _, _, positive) = try Experiment.loadData(c, paths: paths)
+        let valIdx = split.validation
+        guard valIdx.allSatisfy({ $0 < split.files.count }) else { throw ExperimentError("\(run)/split.json: indices out of range") }
+        let net = try PretrainedWeights.load(arch: c.backbone, from: PretrainedWeights.defaultPath(arch: c.backbone, directory: paths.weights))
         let crop = c.resolution ?? net.spec.preprocessing.resolution
         let scorer = ClassifierHead(config: c, classNames: data.classNames, positive: positive)
         var g = SeededGenerator(seed: 0)
         let head = scorer.make(features: net.spec.featureDimension, generator: &g)
         let file = (run as NSString).appendingPathComponent("checkpoints/best.safetensors")
         try TrainingCheckpoint.loadModel(try Safetensors.read(path: file), backbone: net.features, head: head, file: file)
-        let features = try FeatureExtraction.features(of: valIdx.map { data.samples[$0].path }, backbone: net, resize: crop, crop: crop,
+        let groupOf = Dictionary(data.samples.map { ($0.path, $0.group) }, uniquingKeysWith: { a, _ in a })
+        let features = try FeatureExtraction.features(of: valIdx.map { split.files[$0] }, backbone: net, resize: crop, crop: crop,
                                                       batchSize: c.batchSize)
-        return scorer.evaluate(head, features, valIdx.map { data.samples[$0].label }, valIdx.map { data.samples[$0].group }).0
+        return scorer.evaluate(head, features, valIdx.map { split.labels[$0] }, valIdx.map { groupOf[split.files[$0]] ?? nil }).0
+    }
+}
+
+/// The process training in a run folder, recorded in `owner.pid` as "PID START" (START: the process's start
+/// time in clock ticks since boot, from /proc), so a viewer can tell a live run from a killed one even after
+/// the pid is reused.
+public enum RunOwner {
+    static func file(_ run: String) -> String { (run as NSString).appendingPathComponent("owner.pid") }
+
+    /// Start time of process `pid` (Linux /proc; nil where unavailable).
+    static func startTime(of pid: Int32) -> UInt64? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after "(comm)": state is field 3, starttime field 22.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? UInt64(fields[19]) : nil
+    }
+
+    static func record() -> String { "\(getpid()) \(startTime(of: getpid()) ?? 0)\n" }
+
+    /// The owning process's pid, if the folder is owned by a live process.
+    public static func livePID(_ run: String) -> Int32? {
+        guard let text = try? String(contentsOfFile: file(run), encoding: .utf8) else { return nil }
+        let parts = text.split(whereSeparator: \.isWhitespace)
+        guard let pidText = parts.first, let pid = Int32(pidText), pid > 0 else { return nil }
+        guard kill(pid, 0) == 0 || errno == EPERM else { return nil }
+        if parts.count > 1, let recorded = UInt64(parts[1]), recorded != 0, let now = startTime(of: pid), now != recorded { return nil }
+        return pid
+    }
+
+    public static func isAlive(_ run: String) -> Bool { livePID(run) != nil }
+}
+
+/// `path` made absolute against the current directory, so run records resolve from anywhere.
+public func absolutePath(_ path: String) -> String {
+    path.hasPrefix("/") ? path : URL(fileURLWithPath: path).standardizedFileURL.path
+}
+
+/// One run as a list or a comparison shows it, whatever its state: finished runs from summary.json, the
+/// others (running, stopped, failed, killed) from their log. Built by `RunOverview.load`.
+public struct RunOverview: Sendable {
+    public var id: String, path: String
+    public var config: ExperimentConfig
+    public var state: RunRecords.State
+    public var history: RunHistory
+    public var summary: RunSummary?
+
+    public static func load(_ path: String) throws -> RunOverview {
+        let history = try RunLogReader.history(of: path)
+        return RunOverview(id: (path as NSString).lastPathComponent, path: path, config: try RunRecords.config(path),
+                           state: RunRecords.state(path, history: history), history: history, summary: try RunRecords.summary(path))
+    }
+
+    public var strategy: String { summary?.strategy ?? history.start?.strategy ?? Experiment.strategy(of: config) }
+    public var dataset: String { summary?.dataset ?? history.start?.dataset ?? config.dataset.kind }
+    /// The epoch results are reported at: the best epoch (lowest validation loss).
+    public var bestEpoch: TrainingEvent.Epoch? { history.bestEpoch }
+    public var bestAccuracy: Double? { summary?.valAccuracy ?? bestEpoch?.valAccuracy }
+    public var bestBinaryAccuracy: Double? { summary?.valBinaryAccuracy ?? bestEpoch?.valBinaryAccuracy }
+    public var wallSeconds: Double? { summary?.wallSeconds ?? history.epochs.last?.elapsedSeconds }
+    public var epochsDone: Int { history.epochs.last?.epoch ?? 0 }
+    public var perClass: [TrainingEvent.ClassScore] { summary?.perClass ?? bestEpoch?.perClass ?? [] }
+    public var groups: [String: TrainingEvent.GroupScore] { summary?.groups ?? bestEpoch?.groups ?? [:] }
+    public var classes: [String] { history.start?.classes ?? perClass.map(\.name) }
+    /// The state with its reason, as one line.
+    public var stateDescription: String {
+        switch state {
+        case .failed(let reason, _): "failed: \(reason)"
+        case .running, .paused:
+            if let p = history.progress { "\(state.label): \(p.phase) \(p.done)/\(p.total)" }
+            else if let s = history.lastStep { "\(state.label): epoch \(s.epoch)/\(config.epochs) step \(s.epochStep)/\(s.stepsPerEpoch), ETA \(Int(s.etaSeconds.rounded())) s" }
+            else { "\(state.label): epoch \(epochsDone + 1)/\(config.epochs)" }
+        default: state.label
+        }
     }
 }

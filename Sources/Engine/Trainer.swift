@@ -124,7 +124,13 @@ final class Trainer {
         }
     }
 
-    var learningRates: [String: Double] { Dictionary(uniqueKeysWithValues: groups.map { ($0.name, Double($0.learningRate)) }) }
+    /// Learning rates as the events carry them: each Float as its shortest decimal (3e-4, not 3.0000001e-4).
+    var learningRates: [String: Double] { Dictionary(uniqueKeysWithValues: groups.map { ($0.name, JSONLines.decimal($0.learningRate)) }) }
+
+    /// Where the run is: the epoch in progress (1-based), steps done in all and in it.
+    var position: TrainingEvent.Position {
+        .init(epoch: progress.epoch + 1, step: progress.step, epochStep: progress.stepInEpoch)
+    }
 
     func batchIndices(_ s: Int) -> [Int] { Array(progress.order[s * batchSize..<min((s + 1) * batchSize, progress.order.count)]) }
 
@@ -149,11 +155,17 @@ final class Trainer {
         while progress.epoch < config.epochs {
             let epoch = progress.epoch + 1
             let trainable = applyPolicies(epoch: epoch - 1)
+            // Gradual unfreezing: say when more groups start training (again after a resume into that epoch;
+            // readers keep one per epoch).
+            if epoch > 1 {
+                let before = config.policies(atEpoch: epoch - 2), newly = trainable.filter { !before[$0]!.trainable }
+                if !newly.isEmpty { log(.unfroze(.init(epoch: epoch, groups: newly, trainableGroups: trainable))) }
+            }
             if progress.stepInEpoch == 0 {
                 var g = progress.generator
                 progress.order.shuffle(using: &g)
                 progress.generator = g
-                progress.lossSum = 0; progress.seen = 0
+                progress.lossSum = 0; progress.seen = 0; progress.correct = 0
             }
             let e0 = Date(), firstStep = progress.stepInEpoch
             let loadStep = { [self] (s: Int) throws -> Tensor in
@@ -161,12 +173,12 @@ final class Trainer {
                 return try load(idx, augmentSeeds: augmented ? augmentationSeeds(epoch: epoch, step: s, count: idx.count) : nil)
             }
             for s in firstStep..<steps {
-                let stop = control.checkpoint(onPause: { self.log(.paused(epoch: epoch, step: self.progress.step)) },
-                                              onContinue: { self.log(.continued(epoch: epoch, step: self.progress.step)) })
+                let stop = control.shouldStop(onPause: { self.log(.paused(self.position)) },
+                                              onContinue: { self.log(.continued(self.position)) })
                 if stop {
                     progress.elapsed = elapsed()
                     try saveLast()
-                    log(.stopped(epoch: progress.epoch, step: progress.step))
+                    log(.stopped(position))
                     return .stopped
                 }
                 let idx = batchIndices(s)
@@ -178,10 +190,11 @@ final class Trainer {
                 let logits = head.forward(features, mode: .training)
                 let (l, g) = lossFunction(logits: logits, targets: idx.map { samples[$0].label })
                 guard l.isFinite else {
-                    let reason = "loss became \(l) at epoch \(epoch), step \(s + 1); the last good checkpoint is kept"
-                    log(.failed(reason: reason, epoch: epoch))
+                    let reason = "training loss became \(l) at epoch \(epoch), step \(s + 1); the last good checkpoint is kept (try a lower learning rate)"
+                    log(.failed(.init(reason: reason, epoch: epoch)))
                     return .failed(reason)
                 }
+                progress.correct += Self.correctPredictions(logits, idx.map { samples[$0].label })
                 if let trunk {
                     if let dFeatures = head.backward(g, needInputGradient: true) { _ = trunk.backward(dFeatures, needInputGradient: false) }
                 } else {
@@ -192,29 +205,37 @@ final class Trainer {
                 progress.step += 1; progress.stepInEpoch = s + 1
                 if trunk != nil {
                     let t = Date().timeIntervalSince(e0), done = s + 1 - firstStep
-                    log(.step(.init(epoch: epoch, step: s + 1, steps: steps, loss: Double(l), imagesPerSecond: Double(done * bs) / t,
-                                    etaSeconds: t / Double(done) * Double(total - progress.step), learningRates: learningRates)))
+                    log(.step(.init(epoch: epoch, step: progress.step, epochStep: s + 1, stepsPerEpoch: steps, loss: Double(l),
+                                    imagesPerSecond: Double(done * bs) / t, etaSeconds: t / Double(done) * Double(total - progress.step),
+                                    learningRates: learningRates)))
                 }
             }
+            let trainSeconds = Date().timeIntervalSince(e0), trainedImages = (steps - firstStep) * bs
             let (m, details) = try validate()
             progress.epoch = epoch; progress.stepInEpoch = 0; progress.last = m
             let improved = progress.best == nil || m.loss < progress.best!.loss
             if improved { progress.best = m; progress.bestEpoch = epoch; progress.sinceBest = 0 } else { progress.sinceBest += 1 }
-            log(.epoch(.init(epoch: epoch, epochs: config.epochs, trainLoss: progress.lossSum / Double(max(progress.seen, 1)),
-                             valLoss: m.loss, valAcc: m.accuracy, valAccBinary: m.binaryAccuracy,
-                             learningRates: learningRates, trainableGroups: trainable, elapsedSeconds: elapsed(),
-                             worst: Array(details.sorted { $0.loss > $1.loss }.prefix(5)))))
+            let seen = Double(max(progress.seen, 1))
+            log(.epoch(.init(epoch: epoch, epochs: config.epochs, step: progress.step, trainLoss: progress.lossSum / seen,
+                             trainAccuracy: Double(progress.correct) / seen, metrics: m, learningRates: learningRates,
+                             trainableGroups: trainable, elapsedSeconds: elapsed(), epochSeconds: Date().timeIntervalSince(e0),
+                             imagesPerSecond: Double(min(trainedImages, trainIdx.count)) / max(trainSeconds, 1e-9),
+                             worst: Array(details.sorted { $0.loss > $1.loss }.prefix(5)).map(\.brief))))
+            guard m.loss.isFinite else {
+                let reason = "validation loss became \(m.loss) at epoch \(epoch); the last good checkpoint is kept (try a lower learning rate)"
+                log(.failed(.init(reason: reason, epoch: epoch)))
+                return .failed(reason)
+            }
             progress.elapsed = elapsed()
             try saveLast()
-            log(.checkpoint(name: "last", epoch: epoch))
+            log(.checkpoint(.init(name: "last", epoch: epoch)))
             if improved {
                 try Safetensors.write(TrainingCheckpoint.model(backbone: backbone?.features, head: head, arch: config.backbone),
                                       to: folder.checkpointPath("best"))
-                try folder.writeJSON(["epoch": epoch, "classes": scorer.classNames, "samples": details.map(\.fullJSON)],
-                                     name: "validation.json")
-                log(.checkpoint(name: "best", epoch: epoch))
+                try folder.write(ValidationReport(epoch: epoch, classes: scorer.classNames, samples: details), name: "validation.json")
+                log(.checkpoint(.init(name: "best", epoch: epoch)))
             } else if let p = config.patience, progress.sinceBest >= p {
-                log(.earlyStop(epoch: epoch, bestEpoch: progress.bestEpoch))
+                log(.earlyStop(.init(epoch: epoch, bestEpoch: progress.bestEpoch)))
                 return .finished
             }
         }
@@ -237,7 +258,18 @@ final class Trainer {
             features = try load(valIdx, augmentSeeds: nil)
         }
         return scorer.evaluate(head, features, valIdx.map { samples[$0].label }, valIdx.map { samples[$0].group },
-                               files: valIdx.map { samples[$0].path }, indices: valIdx)
+                               files: valIdx.map { absolutePath(samples[$0].path) }, indices: valIdx)
+    }
+
+    /// Correct argmax predictions among a batch's logits [N, C].
+    static func correctPredictions(_ logits: Tensor, _ labels: [Int]) -> Int {
+        let c = logits.shape[1], x = logits.contiguous()
+        return labels.enumerated().reduce(0) { n, item in
+            let row = x.data + item.offset * c
+            var best = 0
+            for j in 1..<c where row[j] > row[best] { best = j }
+            return n + (best == item.element ? 1 : 0)
+        }
     }
 }
 

@@ -1,11 +1,12 @@
 import Foundation
 
-/// A run on a background thread: the caller (the workbench, the CLI) gets every event as it happens and can
-/// pause, continue or stop it. Events arrive on the training thread; `onEvent` must hand them over itself.
+/// A run on a background thread: the caller (the CLI, a test) gets every event as it happens, can pause,
+/// continue or stop it, and is called once when it ends. Events and the end arrive on the training thread;
+/// the callbacks must hand them over themselves.
 public final class TrainingSession: @unchecked Sendable {
     public enum Job: Sendable {
         case start(ExperimentConfig)
-        /// Continue the run folder at this path.
+        /// Continue the run folder at this path from its last checkpoint.
         case resume(String)
     }
 
@@ -18,15 +19,19 @@ public final class TrainingSession: @unchecked Sendable {
 
     public init(_ job: Job, paths: ExperimentPaths = ExperimentPaths()) { self.job = job; self.paths = paths }
 
-    public func start(onEvent: @escaping (TrainingEvent) -> Void) {
+    /// Starts the run; `onEvent` gets every event, `onEnd` the outcome once the run has ended (its terminal
+    /// event is written by then).
+    public func start(onEvent: @escaping (TrainingEvent) -> Void, onEnd: @escaping (Result<Experiment.Outcome, Error>) -> Void = { _ in }) {
         precondition(thread == nil, "a session runs once")
         let t = Thread { [self] in
-            result = Result {
+            let r = Result {
                 switch job {
-                case .start(let c): return try Experiment.run(c, workspace: paths, control: control, emit: onEvent)
-                case .resume(let path): return try Experiment.resume(path, workspace: paths, control: control, emit: onEvent)
+                case .start(let c): return try Experiment.run(c, paths: paths, control: control, emit: onEvent)
+                case .resume(let path): return try Experiment.resume(path, paths: paths, control: control, emit: onEvent)
                 }
             }
+            result = r
+            onEnd(r)
             finished.signal()
         }
         t.name = "tlab.trainer"
@@ -36,7 +41,7 @@ public final class TrainingSession: @unchecked Sendable {
     }
 
     public func pause() { control.pause() }
-    public func resume() { control.resume() }
+    public func `continue`() { control.continue() }
     /// Asks the run to stop after its current step; it writes a checkpoint `--resume` continues from.
     public func stop() { control.stop() }
 
@@ -45,11 +50,5 @@ public final class TrainingSession: @unchecked Sendable {
         finished.wait()
         finished.signal()
         return result!
-    }
-
-    /// True once the run has ended (finished, stopped or failed).
-    public var isDone: Bool {
-        if finished.wait(timeout: .now()) == .success { finished.signal(); return true }
-        return false
     }
 }

@@ -17,7 +17,7 @@ struct TrainingProgress: Codable {
     /// Dropout / stochastic-depth generators of the backbone and head, in `descendants` order.
     var layerGenerators: [SeededGenerator] = []
     /// Running sums of the epoch in progress.
-    var lossSum = 0.0, seen = 0
+    var lossSum = 0.0, seen = 0, correct = 0
     var best: ClassificationMetrics?, last: ClassificationMetrics?
     var bestEpoch = 0, sinceBest = 0
     /// Seconds spent training in earlier sessions of this run.

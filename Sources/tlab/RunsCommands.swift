@@ -2,81 +2,121 @@ import ArgumentParser
 import Engine
 import Foundation
 
+/// `--runs DIR`, the runs folder, the same in every subcommand (`--root` is the old name, still accepted).
+struct RunsFolder: ParsableArguments {
+    @Option(help: "Runs folder.") var runs = ExperimentPaths().runs
+    @Option(name: .customLong("root"), help: .hidden) var legacyRoot: String?
+    var path: String { legacyRoot ?? runs }
+}
+
 struct Runs: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List runs under experiments/runs, newest first.")
-    @Option(help: "Runs folder.") var root = "experiments/runs"
-    @Flag(help: "One JSON line per run (its summary, or its last event while it runs).") var json = false
+    static let configuration = CommandConfiguration(
+        abstract: "List runs, newest first: state (running, paused, finished, failed, stopped, interrupted), strategy, accuracy, time.")
+    @OptionGroup var folder: RunsFolder
+    @Flag(help: "One JSON object per line and run.") var json = false
+
+    /// What `runs --json` prints for one run.
+    struct Line: Encodable {
+        var run, state, strategy, backbone, dataset: String
+        var reason: String?
+        var resume: String?
+        var epoch, epochs: Int
+        var valAccuracy, valBinaryAccuracy, wallSeconds: Double?
+        var summary: RunSummary?
+        enum CodingKeys: String, CodingKey {
+            case run, state, reason, resume, strategy, backbone, dataset, epoch, epochs, summary
+            case valAccuracy = "val_acc", valBinaryAccuracy = "val_acc_binary", wallSeconds = "wall_s"
+        }
+    }
 
     func run() throws {
-        for path in RunRecords.list(root: root) {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDir), isDir.boolValue else {
+            throw ValidationError("\(folder.path): no such runs folder")
+        }
+        for path in RunRecords.list(root: folder.path) {
             let id = (path as NSString).lastPathComponent
-            if let s = RunRecords.summary(path) {
-                if json { print(jsonLine([("run", id)] + s.sorted { $0.key < $1.key }.filter { !($0.value is [String: Any]) }.map { ($0.key, $0.value) })) }
-                else {
-                    print(String(format: "%@  %@ %@  %d epochs  val acc %.1f %%%@  %.1f s", id, s["strategy"] as? String ?? "?",
-                                 s["backbone"] as? String ?? "?", s["epochs"] as? Int ?? 0, 100 * (s["final_val_acc"] as? Double ?? 0),
-                                 (s["final_val_acc_binary"] as? Double).map { String(format: "  binary %.1f %%", 100 * $0) } ?? "",
-                                 s["wall_s"] as? Double ?? 0))
-                }
+            let run: RunOverview
+            do { run = try RunOverview.load(path) } catch {
+                print(json ? String(decoding: try JSONLines.encode(["run": id, "state": "unreadable", "reason": "\(error)"]), as: UTF8.self)
+                           : "\(id)  unreadable: \(error)")
+                continue
+            }
+            let resume = run.state.canResume ? Self.resumeCommand(id, folder: folder.path) : nil
+            if json {
+                var reason: String?
+                if case .failed(let r, _) = run.state { reason = r }
+                let line = Line(run: id, state: run.state.label, strategy: run.strategy, backbone: run.config.backbone, dataset: run.dataset,
+                                reason: reason, resume: resume, epoch: run.epochsDone, epochs: run.config.epochs, valAccuracy: run.bestAccuracy,
+                                valBinaryAccuracy: run.bestBinaryAccuracy, wallSeconds: run.wallSeconds, summary: run.summary)
+                print(String(decoding: try JSONLines.encode(line), as: UTF8.self))
             } else {
-                let state: String
-                switch RunRecords.state(path) {
-                case .failed(let reason): state = "failed: \(reason)"
-                case .running: state = "running (last event: \(RunRecords.lastEvent(path)?["event"] as? String ?? "none"))"
-                case .stopped: state = "stopped; continue with: tlab train --resume \(id)"
-                case .interrupted: state = "interrupted (killed); continue with: tlab train --resume \(id)"
-                case .finished: state = "finished"
-                }
-                print(json ? jsonLine([("run", id), ("state", state)]) : "\(id)  \(state)")
+                var text = "\(id)  \(run.stateDescription)  \(run.strategy) \(run.config.backbone)  \(run.epochsDone)/\(run.config.epochs) epochs"
+                if let a = run.bestAccuracy { text += String(format: "  best val acc %.1f %%", 100 * a) }
+                if let b = run.bestBinaryAccuracy { text += String(format: " (binary %.1f %%)", 100 * b) }
+                if let w = run.wallSeconds { text += String(format: "  %.1f s", w) }
+                if let resume { text += "; continue with: \(resume)" }
+                print(text)
             }
         }
+    }
+
+    /// The command that continues a run, naming the runs folder when it is not the default.
+    static func resumeCommand(_ id: String, folder: String) -> String {
+        "tlab train --resume \(id)" + (folder == ExperimentPaths().runs ? "" : " --runs \(folder)")
     }
 }
 
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compare runs side by side: strategy, parameters, epochs, time, accuracy, per-class F1, per-group accuracy.")
-    @Argument(help: "Run ids (a unique prefix is enough) or paths.") var runs: [String]
-    @Option(help: "Runs folder.") var root = "experiments/runs"
+        abstract: "Compare runs side by side (running, stopped and failed ones too): the settings that differ, cost, accuracy, per-class F1, per-group accuracy.")
+    @Argument(help: "Run ids (a unique prefix is enough) or paths.") var ids: [String]
+    @OptionGroup var folder: RunsFolder
 
-    func validate() throws { guard runs.count >= 1 else { throw ValidationError("name at least one run") } }
+    func validate() throws { guard ids.count >= 1 else { throw ValidationError("name at least one run") } }
 
     func run() throws {
-        let summaries = try runs.map { r -> (String, [String: Any]) in
-            let path = try RunRecords.resolve(r, root: root)
-            guard let s = RunRecords.summary(path) else { throw ValidationError("\(path) has no summary.json yet (still running or failed)") }
-            return ((path as NSString).lastPathComponent, s)
+        let runs = try ids.map { try RunOverview.load(try RunRecords.resolve($0, root: folder.path)) }
+        let splits = Set(runs.map { SplitIdentity($0.config) })
+        if splits.count > 1 {
+            print("warning: these runs did not use the same data and split (dataset, validation fraction, seed or fold differ); their numbers are not comparable\n")
         }
-        func row(_ label: String, _ value: ([String: Any]) -> String) {
-            print(label.padding(toLength: 24, withPad: " ", startingAt: 0) + summaries.map { value($0.1).padding(toLength: 26, withPad: " ", startingAt: 0) }.joined())
+        let labelWidth = 26, columnWidth = 28
+        func row(_ label: String, _ value: (RunOverview) -> String) {
+            print(pad(label, labelWidth) + runs.map { pad(value($0), columnWidth) }.joined())
         }
-        func pct(_ v: Any?) -> String { (v as? Double).map { String(format: "%.1f %%", 100 * $0) } ?? "—" }
-        row("run") { s in String((s["run"] as? String ?? "").suffix(25)) }
-        row("strategy") { $0["strategy"] as? String ?? "?" }
-        row("backbone") { $0["backbone"] as? String ?? "?" }
-        func count(_ v: Any?) -> String {
-            let n = v as? Int ?? 0
-            return n >= 1_000_000 ? String(format: "%.2fM", Double(n) / 1e6) : n >= 10_000 ? String(format: "%.1fk", Double(n) / 1e3) : "\(n)"
+        func pct(_ v: Double?) -> String { v.map { String(format: "%.1f %%", 100 * $0) } ?? "—" }
+        row("run") { String($0.id.suffix(columnWidth - 2)) }
+        row("state") { $0.state.label }
+        row("strategy") { $0.strategy }
+        row("backbone") { $0.config.backbone }
+        for setting in ConfigSettings.differing(runs.map(\.config)) { row(setting.name) { ConfigSettings.value(setting, in: $0.config) } }
+        row("trainable / total params") { r in r.summary.map { "\(count($0.trainableParameters)) / \(count($0.totalParameters))" } ?? "—" }
+        row("epochs (best)") { r in "\(r.epochsDone)/\(r.config.epochs) (\(r.bestEpoch?.epoch ?? 0))" }
+        row("wall time") { r in r.wallSeconds.map { String(format: "%.1f s", $0) } ?? "—" }
+        row("val acc (best epoch)") { pct($0.bestAccuracy) }
+        row("binary acc (best epoch)") { pct($0.bestBinaryAccuracy) }
+        var classes: [String] = []
+        for r in runs { for c in r.classes where !classes.contains(c) { classes.append(c) } }
+        for c in classes {
+            row("F1 \(c)") { r in r.perClass.first { $0.name == c }.map { String(format: "%.3f", $0.f1) } ?? "—" }
         }
-        row("trainable / total") { s in "\(count(s["trainable_params"])) / \(count(s["total_params"]))" }
-        row("epochs (best)") { s in "\(s["epochs"] as? Int ?? 0) (\(s["best_epoch"] as? Int ?? 0))" }
-        row("wall time") { s in String(format: "%.1f s", s["wall_s"] as? Double ?? 0) }
-        row("val acc final / best") { s in "\(pct(s["final_val_acc"])) / \(pct(s["val_acc"]))" }
-        row("binary final / best") { s in "\(pct(s["final_val_acc_binary"])) / \(pct(s["val_acc_binary"]))" }
-        let classes = Array(Set(summaries.flatMap { ($0.1["per_class"] as? [String: Any])?.keys.map { $0 } ?? [] })).sorted()
-        for c in classes { row("F1 \(c)") { s in ((s["per_class"] as? [String: Any])?[c] as? [String: Any]).flatMap { $0["f1"] as? Double }.map { String(format: "%.3f", $0) } ?? "—" } }
-        let groups = Array(Set(summaries.flatMap { ($0.1["per_group_acc"] as? [String: Any])?.keys.map { $0 } ?? [] })).sorted()
-        for g in groups { row("acc \(g)") { s in pct((s["per_group_acc"] as? [String: Any])?[g]) } }
+        for g in Set(runs.flatMap { $0.groups.keys }).sorted() { row("acc \(g)") { r in pct(r.groups[g]?.accuracy) } }
+    }
+
+    func pad(_ s: String, _ width: Int) -> String { s.count >= width ? String(s.prefix(width - 1)) + " " : s.padding(toLength: width, withPad: " ", startingAt: 0) }
+    func count(_ n: Int) -> String {
+        n >= 1_000_000 ? String(format: "%.2fM", Double(n) / 1e6) : n >= 10_000 ? String(format: "%.1fk", Double(n) / 1e3) : "\(n)"
     }
 }
 
 struct Eval: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Re-evaluate a run's best checkpoint (head, and backbone when fine-tuned) on its validation split and print the confusion matrix.")
+    static let configuration = CommandConfiguration(abstract: "Re-evaluate a run's best checkpoint (head, and backbone when fine-tuned) on the validation images of its split and print the confusion matrix.")
     @Argument(help: "Run id (a unique prefix is enough) or path.") var runID: String
-    @Option(help: "Runs folder.") var root = "experiments/runs"
+    @OptionGroup var folder: RunsFolder
 
     func run() throws {
-        let path = try RunRecords.resolve(runID, root: root)
+        let path = try RunRecords.resolve(runID, root: folder.path)
         let m = try RunRecords.evaluate(path)
         print(String(format: "%@: val acc %.1f %%%@, loss %.4f, macro F1 %.3f", (path as NSString).lastPathComponent, 100 * m.accuracy,
                      m.binaryAccuracy.map { String(format: ", binary %.1f %%", 100 * $0) } ?? "", m.loss, m.macroF1))

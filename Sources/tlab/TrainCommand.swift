@@ -17,8 +17,12 @@ struct Train: ParsableCommand {
     @Option(help: "Dataset: elpv, a folder or a CSV manifest.") var dataset: String?
     @Option(help: "Backbone.") var backbone: String?
     @Option(help: "Epochs.") var epochs: Int?
-    @Option(help: "Learning rate of the new head.") var headLr: Double?
-    @Option(help: "Folder for run folders.") var runs = "experiments/runs"
+    @Option(help: "Learning rate of the new head (with --preset, the group rates keep their ratio to it; with --config, only the head's changes).") var headLr: Double?
+    @Option(help: "Random seed of the run (shuffling, head initialisation, dropout, augmentation).") var seed: UInt64?
+    @Option(help: "Run name (the run id is its start time and this name).") var name: String?
+    @Option(help: "Training batch size.") var batchSize: Int?
+    @Option(help: "Input resolution (default: the backbone's).") var res: Int?
+    @OptionGroup var folder: RunsFolder
     @Option(help: "Feature cache folder.") var cache = "experiments/cache"
     @Flag(help: "Run a frozen prefix of groups on every step instead of caching its output.") var noPrefixCache = false
     @Flag(help: "JSON lines on stdout.") var json = false
@@ -27,8 +31,15 @@ struct Train: ParsableCommand {
         guard [config, preset, resume].compactMap({ $0 }).count == 1 else {
             throw ValidationError("give exactly one of --config FILE, --preset NAME or --resume RUN")
         }
-        if resume != nil && (dataset != nil || backbone != nil || epochs != nil || headLr != nil) {
-            throw ValidationError("--resume continues the run as configured; it takes no --dataset, --backbone, --epochs or --head-lr")
+        if resume != nil && (dataset != nil || backbone != nil || epochs != nil || headLr != nil || seed != nil || name != nil || batchSize != nil || res != nil) {
+            throw ValidationError("--resume continues the run as configured; it takes no --dataset, --backbone, --epochs, --head-lr, --seed, --name, --batch-size or --res")
+        }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1 (got \(epochs))") }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
+        if let res, !(32...1024).contains(res) { throw ValidationError("--res must be in 32…1024 (got \(res))") }
+        if let headLr, !(headLr > 0 && headLr < 10) { throw ValidationError("--head-lr must be a positive number below 10 (got \(headLr))") }
+        if let name, name.isEmpty || name.contains("/") || name.contains(where: \.isNewline) {
+            throw ValidationError("--name must be non-empty, without '/' or line breaks")
         }
     }
 
@@ -51,13 +62,17 @@ struct Train: ParsableCommand {
                                             dataset: Self.datasetConfig(dataset ?? "elpv"), headLR: headLr ?? 1e-3)
         }
         if let epochs { c.epochs = epochs }
+        if let seed { c.seed = seed }
+        if let name { c.name = name }
+        if let batchSize { c.batchSize = batchSize }
+        if let res { c.resolution = res }
         return c
     }
 
     func run() throws {
         var paths = ExperimentPaths()
-        paths.runs = runs; paths.cache = cache; paths.cacheFrozenPrefix = !noPrefixCache
-        let job: TrainingSession.Job = try resume.map { .resume(try RunRecords.resolve($0, root: runs)) } ?? .start(try experimentConfig())
+        paths.runs = folder.path; paths.cache = cache; paths.cacheFrozenPrefix = !noPrefixCache
+        let job: TrainingSession.Job = try resume.map { .resume(try RunRecords.resolve($0, root: folder.path)) } ?? .start(try experimentConfig())
         let session = TrainingSession(job, paths: paths)
         // Ctrl-C / SIGTERM: stop cleanly after the current step, with a checkpoint to resume from.
         let stopSignals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
@@ -68,10 +83,16 @@ struct Train: ParsableCommand {
             return source
         }
         defer { stopSignals.forEach { $0.cancel() } }
-        session.start { event in Self.show(event, json: json) }
-        switch try session.wait().get() {
+        let progress = ProgressLine(enabled: !json && isatty(STDOUT_FILENO) == 1)
+        session.start { event in Self.show(event, json: json, progress: progress) }
+        let outcome = session.wait()
+        progress.clear()
+        switch try outcome.get() {
         case .stopped(let id, _, let epoch):
-            if !json { print("stopped with \(epoch) epoch\(epoch == 1 ? "" : "s") complete; continue with: tlab train --resume \(id)") }
+            if !json {
+                print("stopped with \(epoch) epoch\(epoch == 1 ? "" : "s") complete; continue with: \(Runs.resumeCommand(id, folder: folder.path))"
+                      + (cache == ExperimentPaths().cache ? "" : " --cache \(cache)"))
+            }
             throw ExitCode(130)
         case .finished(let summary):
             if !json {
@@ -85,22 +106,60 @@ struct Train: ParsableCommand {
         }
     }
 
-    static func show(_ event: TrainingEvent, json: Bool) {
+    static func show(_ event: TrainingEvent, json: Bool, progress: ProgressLine) {
         if json {
-            if let data = try? JSONSerialization.data(withJSONObject: event.json, options: [.sortedKeys]) {
-                print(String(decoding: data, as: UTF8.self)); fflush(stdout)
-            }
+            print(event.jsonLine); fflush(stdout)
             return
         }
         switch event {
-        case .failed(let reason, _): print("failed: \(reason)")
-        case .resumed(let epoch, let step): print("resuming after epoch \(epoch) (step \(step))")
-        case .epoch(let e) where e.epochs <= 20 || e.epoch == 1 || e.epoch == e.epochs || e.epoch % 10 == 0:
-            print(String(format: "epoch %3d/%d  train loss %.4f  val loss %.4f  val acc %.1f %%%@", e.epoch, e.epochs,
-                         e.trainLoss, e.valLoss, 100 * e.valAcc,
-                         e.valAccBinary.map { String(format: "  binary %.1f %%", 100 * $0) as NSString } ?? ""))
+        case .failed(let f): progress.clear(); print("failed: \(f.reason)")
+        case .resumed(let p): print("resuming at epoch \(p.epoch), step \(p.step)")
+        case .unfroze(let u): progress.clear(); print("epoch \(u.epoch): unfroze \(u.groups.joined(separator: ", "))")
+        case .progress(let p):
+            progress.show(String(format: "%@ %d/%d  %.1f img/s  ETA %@", p.phase, p.done, p.total, p.imagesPerSecond, duration(p.etaSeconds)))
+        case .step(let s):
+            progress.show(String(format: "epoch %d step %d/%d  loss %.4f  %.1f img/s  ETA %@", s.epoch, s.epochStep, s.stepsPerEpoch, s.loss,
+                                 s.imagesPerSecond, duration(s.etaSeconds)))
+        case .epoch(let e):
+            if e.epochs <= 20 || e.epoch == 1 || e.epoch == e.epochs || e.epoch % 10 == 0 {
+                progress.clear()
+                print(String(format: "epoch %3d/%d  train loss %.4f acc %.1f %%  val loss %.4f  val acc %.1f %%%@", e.epoch, e.epochs,
+                             e.trainLoss, 100 * e.trainAccuracy, e.valLoss, 100 * e.valAccuracy,
+                             e.valBinaryAccuracy.map { String(format: "  binary %.1f %%", 100 * $0) as NSString } ?? ""))
+            } else {
+                progress.show(String(format: "epoch %d/%d  val acc %.1f %%", e.epoch, e.epochs, 100 * e.valAccuracy))
+            }
             fflush(stdout)
         default: break
         }
+    }
+}
+
+/// "6m12s"-style durations for progress lines.
+func duration(_ seconds: Double) -> String {
+    guard seconds.isFinite, seconds >= 0 else { return "—" }
+    let s = Int(seconds.rounded())
+    return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+}
+
+/// One line on a terminal that is rewritten in place (phase, done/total, img/s, ETA); nothing when stdout is not
+/// a terminal, so logs and pipes get only whole lines.
+final class ProgressLine: @unchecked Sendable {
+    let enabled: Bool
+    private var shown = false
+    private var lastDraw = Date.distantPast
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func show(_ text: String) {
+        guard enabled, Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+        lastDraw = Date()
+        print("\r\u{1B}[2K" + text, terminator: ""); fflush(stdout)
+        shown = true
+    }
+
+    func clear() {
+        guard enabled, shown else { return }
+        print("\r\u{1B}[2K", terminator: ""); fflush(stdout)
+        shown = false
     }
 }

@@ -1,4 +1,5 @@
 import XCTest
+import Engine
 import Foundation
 
 /// Runs the built `tlab` binary as a user would and checks what it prints.
@@ -114,16 +115,12 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(started?["classes"] as? [String], ["a", "b"])
     }
 
-    /// Epoch events of a run folder's log without timings; after a resume the later copy of an epoch wins.
-    func epochRecords(_ runFolder: URL) throws -> [NSDictionary] {
-        var byEpoch: [Int: NSDictionary] = [:]
-        let text = try String(contentsOf: runFolder.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
-        for e in try jsonLines(text) where e["event"] as? String == "epoch" {
-            var e = e
-            e.removeValue(forKey: "elapsed_s")
-            byEpoch[e["epoch"] as! Int] = e as NSDictionary
+    /// Epoch events of a run folder's log as `RunLogReader` folds them (after a resume the later copy of an
+    /// epoch wins), without timings.
+    func epochRecords(_ runFolder: URL) throws -> [TrainingEvent.Epoch] {
+        try RunLogReader.history(of: runFolder.path).epochs.map { e in
+            var e = e; e.elapsedSeconds = 0; e.epochSeconds = 0; e.imagesPerSecond = 0; return e
         }
-        return byEpoch.keys.sorted().map { byEpoch[$0]! }
     }
 
     func testAKilledGradualRunResumesToTheSameMetrics() throws {
@@ -163,7 +160,8 @@ final class CLITests: XCTestCase {
         let folder = tmp.appendingPathComponent("runs/\(id)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("summary.json").path))
         let listed = try run(["runs", "--root", tmp.appendingPathComponent("runs").path])
-        XCTAssertTrue(listed.out.contains("\(id)  interrupted (killed); continue with: tlab train --resume \(id)"), listed.out)
+        XCTAssertTrue(listed.out.contains("\(id)  interrupted"), listed.out)
+        XCTAssertTrue(listed.out.contains("continue with: tlab train --resume \(id) --runs \(tmp.appendingPathComponent("runs").path)"), listed.out)
 
         let resumed = try run(["train", "--resume", id, "--runs", tmp.appendingPathComponent("runs").path,
                                "--cache", tmp.appendingPathComponent("cache").path, "--json"])
@@ -173,7 +171,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(events.last?["event"] as? String, "summary")
         let reference = try epochRecords(tmp.appendingPathComponent("runs/\(wholeRun)"))
         XCTAssertEqual(reference.count, 6)
-        XCTAssertEqual(reference.map { $0["trainable_groups"] as! [String] }.last, ["early", "intermediate", "final"])
+        XCTAssertEqual(reference.map(\.trainableGroups).last, ["early", "intermediate", "final"])
         XCTAssertEqual(try epochRecords(folder), reference, "a killed and resumed run ends with the uninterrupted run's metrics")
 
         // Resuming a finished run is refused with the reason.

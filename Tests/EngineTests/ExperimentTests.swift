@@ -18,17 +18,20 @@ final class ExperimentTests: XCTestCase {
     func testFeatureExtractionLearnsWritesTheRunFolderAndReusesTheCache() throws {
         let ws = try makePaths()
         var events: [[String: Any]] = []
-        let s = try Experiment.run(try config(ws), workspace: ws) { events.append($0.json) }.summary()
+        let s = try Experiment.run(try config(ws), paths: ws) { events.append($0.json) }.summary()
         XCTAssertFalse(s.cacheHit)
         XCTAssertGreaterThanOrEqual(s.last.accuracy, 0.9, "a frozen backbone's features separate bright from dark centres")
-        let files = try FileManager.default.contentsOfDirectory(atPath: s.runPath).sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: s.runPath).filter { !$0.hasPrefix(".") }.sorted()
         XCTAssertEqual(files, ["checkpoints", "config.json", "confusion.json", "metrics.jsonl", "split.json", "summary.json", "validation.json"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: s.runPath + "/checkpoints/best.safetensors"))
         let lines = try String(contentsOfFile: s.runPath + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
         let kinds = lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["event"] as? String }
         XCTAssertEqual(kinds.first, "started"); XCTAssertEqual(kinds.last, "summary")
         XCTAssertEqual(kinds.filter { $0 == "epoch" }.count, 40)
-        XCTAssertEqual(events.count, lines.count + events.filter { $0["event"] as? String == "features" }.count - kinds.filter { $0 == "features" }.count)
+        XCTAssertEqual(events.count, lines.count, "every event the caller sees is in the log")
+        let history = try RunLogReader.history(of: s.runPath)
+        XCTAssertEqual(history.epochs.count, 40)
+        XCTAssertTrue(history.isFinished)
         // The worst validation images of each epoch, highest loss first; validation.json has every one.
         let worst = try XCTUnwrap(events.last { $0["event"] as? String == "epoch" }?["worst"] as? [[String: Any]])
         XCTAssertEqual(worst.count, 5)
@@ -46,19 +49,19 @@ final class ExperimentTests: XCTestCase {
         // The run reads back: listed, resolvable by id prefix, and its best head re-evaluates to the same metrics.
         XCTAssertEqual(RunRecords.list(root: ws.runs), [s.runPath])
         XCTAssertEqual(try RunRecords.resolve(String(s.runID.prefix(12)), root: ws.runs), s.runPath)
-        XCTAssertEqual(RunRecords.summary(s.runPath)?["final_val_acc"] as? Double, s.last.accuracy)
-        let re = try RunRecords.evaluate(s.runPath, workspace: ws)
+        XCTAssertEqual(try RunRecords.summary(s.runPath)?.finalValAccuracy, s.last.accuracy)
+        let re = try RunRecords.evaluate(s.runPath, paths: ws)
         XCTAssertEqual(re.confusion, s.best.confusion)
         XCTAssertEqual(re.loss, s.best.loss, accuracy: 1e-4)
         XCTAssertThrowsError(try RunRecords.resolve("nope", root: ws.runs))
 
         // Another head learning rate: features come from the cache, and the same seed gives the same curve.
         var again = try config(ws)
-        let second = try Experiment.run(again, workspace: ws).summary()
+        let second = try Experiment.run(again, paths: ws).summary()
         XCTAssertTrue(second.cacheHit)
         XCTAssertEqual(second.last.accuracy, s.last.accuracy, "same config and seed, same result")
         again.head.learningRate = 1e-3
-        XCTAssertTrue(try Experiment.run(again, workspace: ws).summary().cacheHit)
+        XCTAssertTrue(try Experiment.run(again, paths: ws).summary().cacheHit)
     }
 
     func testNaNLossStopsTheRunWithAReason() throws {
@@ -66,7 +69,7 @@ final class ExperimentTests: XCTestCase {
         var c = try config(ws)
         c.head.learningRate = 1e30; c.optimizer = "sgd"; c.momentum = 0
         var failed: [String: Any]?
-        XCTAssertThrowsError(try Experiment.run(c, workspace: ws) { if case .failed = $0 { failed = $0.json } }) { e in
+        XCTAssertThrowsError(try Experiment.run(c, paths: ws) { if case .failed = $0 { failed = $0.json } }) { e in
             XCTAssertTrue("\(e)".contains("loss became"), "\(e)")
         }
         XCTAssertNotNil(failed?["reason"])
@@ -83,12 +86,12 @@ final class ExperimentTests: XCTestCase {
         let net = try PretrainedWeights.load(arch: "mobilenet_v2", from: PretrainedWeights.defaultPath(arch: "mobilenet_v2", directory: ws.weights))
         let earlyBefore = net.layers(inGroup: "early").flatMap(\.parameters).map { $0.value.toArray() }
         var events: [[String: Any]] = []
-        let s = try Experiment.run(c, workspace: ws) { events.append($0.json) }.summary()
+        let s = try Experiment.run(c, paths: ws) { events.append($0.json) }.summary()
         XCTAssertGreaterThanOrEqual(s.last.accuracy, 0.9)
         let epochs = events.filter { $0["event"] as? String == "epoch" }
         XCTAssertEqual(epochs.count, 10)
         XCTAssertEqual(epochs[0]["trainable_groups"] as? [String], ["final"])
-        let lr = epochs[0]["lr"] as! [String: Double]
+        let lr = try XCTUnwrap(epochs[0]["lr"] as? [String: Any]).mapValues { ($0 as! NSNumber).doubleValue }
         XCTAssertEqual(lr["early"], 0); XCTAssertEqual(lr["intermediate"], 0)
         XCTAssertEqual(lr["final"]!, 1e-3, accuracy: 1e-9); XCTAssertEqual(lr["head"]!, 3e-3, accuracy: 1e-9)
         XCTAssertTrue(events.contains { $0["event"] as? String == "step" })
@@ -101,7 +104,7 @@ final class ExperimentTests: XCTestCase {
         XCTAssertNotEqual(byName[finalName]!, net.features.namedParameters.first { $0.0 == finalName }!.1.value.toArray())
         XCTAssertNotNil(byName["head.fc.weight"])
         // `tlab eval` of a fine-tuned run loads its backbone as well as its head.
-        let re = try RunRecords.evaluate(s.runPath, workspace: ws)
+        let re = try RunRecords.evaluate(s.runPath, paths: ws)
         XCTAssertEqual(re.confusion, s.best.confusion)
         XCTAssertEqual(re.loss, s.best.loss, accuracy: 1e-4)
     }
@@ -114,15 +117,15 @@ final class ExperimentTests: XCTestCase {
         c.groups["final"] = .trained(1e-3, batchNorm: .frozen)
         c.epochs = 3
         var events: [[String: Any]] = []
-        let cached = try Experiment.run(c, workspace: ws) { events.append($0.json) }.summary()
+        let cached = try Experiment.run(c, paths: ws) { events.append($0.json) }.summary()
         XCTAssertEqual(events.first { $0["event"] as? String == "features_ready" }?["cache_hit"] as? Bool, false)
         let summary = try XCTUnwrap(RunRecords.summary(cached.runPath))
-        XCTAssertEqual(summary["cached_groups"] as? [String], ["early", "intermediate"])
-        XCTAssertEqual(summary["strategy"] as? String, "fine-tuning")
+        XCTAssertEqual(summary.cachedGroups, ["early", "intermediate"])
+        XCTAssertEqual(summary.strategy, "fine-tuning")
 
         ws.cacheFrozenPrefix = false
         var fullEvents: [[String: Any]] = []
-        let full = try Experiment.run(c, workspace: ws) { fullEvents.append($0.json) }.summary()
+        let full = try Experiment.run(c, paths: ws) { fullEvents.append($0.json) }.summary()
         XCTAssertFalse(fullEvents.contains { $0["event"] as? String == "features_ready" }, "the full network runs every step")
         let epochs = { (e: [[String: Any]]) in e.filter { $0["event"] as? String == "epoch" } }
         for (a, b) in zip(epochs(events), epochs(fullEvents)) {
@@ -130,13 +133,13 @@ final class ExperimentTests: XCTestCase {
             XCTAssertEqual(a["val_loss"] as! Double, b["val_loss"] as! Double, accuracy: 1e-4)
         }
         XCTAssertEqual(cached.last.confusion, full.last.confusion)
-        XCTAssertEqual(try RunRecords.evaluate(cached.runPath, workspace: ws).confusion, cached.best.confusion)
+        XCTAssertEqual(try RunRecords.evaluate(cached.runPath, paths: ws).confusion, cached.best.confusion)
 
         // Another head learning rate: the prefix comes from the cache.
         ws.cacheFrozenPrefix = true
         c.head.learningRate = 1e-3
         var again: [[String: Any]] = []
-        _ = try Experiment.run(c, workspace: ws) { again.append($0.json) }.summary()
+        _ = try Experiment.run(c, paths: ws) { again.append($0.json) }.summary()
         XCTAssertEqual(again.first { $0["event"] as? String == "features_ready" }?["cache_hit"] as? Bool, true)
     }
 
@@ -147,11 +150,11 @@ final class ExperimentTests: XCTestCase {
         c.epochs = 1
         let bad = root.appendingPathComponent("data/dark/5.png").path
         try Data("not a png".utf8).write(to: URL(fileURLWithPath: bad))
-        XCTAssertThrowsError(try Experiment.run(c, workspace: ws)) { e in
+        XCTAssertThrowsError(try Experiment.run(c, paths: ws)) { e in
             XCTAssertTrue("\(e)".contains("\(bad): not a PNG file"), "\(e)")
         }
         c.groups["final"] = .frozen  // feature extraction reads every image up front: same clear error
-        XCTAssertThrowsError(try Experiment.run(c, workspace: ws)) { e in XCTAssertTrue("\(e)".contains(bad), "\(e)") }
+        XCTAssertThrowsError(try Experiment.run(c, paths: ws)) { e in XCTAssertTrue("\(e)".contains(bad), "\(e)") }
     }
 
     func testStatsOnlyBatchNormUpdatesStatisticsButNotWeights() throws {
@@ -160,7 +163,7 @@ final class ExperimentTests: XCTestCase {
         c.groups["final"] = .trained(1e-3, batchNorm: .frozen)
         c.groups["intermediate"] = GroupPolicy(trainable: false, learningRate: nil, batchNorm: .statsOnly)
         c.epochs = 1
-        let s = try Experiment.run(c, workspace: ws).summary()
+        let s = try Experiment.run(c, paths: ws).summary()
         let net = try PretrainedWeights.load(arch: "mobilenet_v2", from: PretrainedWeights.defaultPath(arch: "mobilenet_v2", directory: ws.weights))
         let saved = Dictionary(uniqueKeysWithValues: try Safetensors.read(path: s.runPath + "/checkpoints/last.safetensors").entries.map { ($0.name, $0.tensor.toArray()) })
         let pretrained = Dictionary(uniqueKeysWithValues: net.namedTensors.map { ($0.0, $0.1.toArray()) })
@@ -169,4 +172,9 @@ final class ExperimentTests: XCTestCase {
         XCTAssertEqual(saved["features.7.conv.0.1.weight"], pretrained["features.7.conv.0.1.weight"], "stats-only: weights stay")
         XCTAssertEqual(saved["features.1.conv.0.1.running_mean"], pretrained["features.1.conv.0.1.running_mean"], "frozen: statistics stay")
     }
+}
+
+extension TrainingEvent {
+    /// The event's metrics.jsonl line as a JSON object: tests assert on the wire format itself.
+    var json: [String: Any] { try! JSONSerialization.jsonObject(with: Data(jsonLine.utf8)) as! [String: Any] }
 }

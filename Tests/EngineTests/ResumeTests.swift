@@ -20,40 +20,34 @@ final class ResumeTests: XCTestCase {
         return c
     }
 
-    /// A run's events without what depends on the clock or the run's name; an epoch repeated after a resume
-    /// counts once (the last), and the resume / stop markers are dropped.
-    func replayable(_ runPath: String) throws -> [NSDictionary] {
-        let timing: Set<String> = ["elapsed_s", "img_per_s", "eta_s", "seconds", "wall_s", "run"]
-        var out: [NSDictionary] = []
-        for line in try String(contentsOfFile: runPath + "/metrics.jsonl", encoding: .utf8).split(separator: "\n") {
-            var e = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            let kind = e["event"] as! String
-            if ["resumed", "stopped", "paused", "continued"].contains(kind) { continue }
-            for k in timing { e.removeValue(forKey: k) }
-            // After a resume the log repeats the steps and epochs since the checkpoint; the later copy wins.
-            if let i = out.lastIndex(where: { $0["event"] as? String == kind && $0["epoch"] as? Int == e["epoch"] as? Int
-                                            && $0["step"] as? Int == e["step"] as? Int && kind != "started" }) {
-                out.removeSubrange(i...)
-            }
-            out.append(e as NSDictionary)
-        }
-        return out
+    /// What a run's log says happened, folded by `RunLogReader` (an epoch or step repeated after a resume counts
+    /// once, the last copy), without what depends on the clock.
+    struct Replay: Equatable {
+        var epochs: [TrainingEvent.Epoch]
+        var steps: [RunHistory.StepLoss]
+        var unfreezes: [TrainingEvent.Unfroze]
+    }
+    func replayable(_ runPath: String) throws -> Replay {
+        let h = try RunLogReader.history(of: runPath)
+        return Replay(epochs: h.epochs.map { e in
+            var e = e; e.elapsedSeconds = 0; e.epochSeconds = 0; e.imagesPerSecond = 0; return e
+        }, steps: h.stepLosses, unfreezes: h.unfreezes)
     }
 
     func testSameConfigAndSeedGiveTheSameLogAndAResumedRunEndsTheSame() throws {
         let ws = try makeTestWorkspace(root)
         let c = try gradualConfig()
-        let a = try Experiment.run(c, workspace: ws).summary()
-        let b = try Experiment.run(c, workspace: ws).summary()
+        let a = try Experiment.run(c, paths: ws).summary()
+        let b = try Experiment.run(c, paths: ws).summary()
         let reference = try replayable(a.runPath)
-        XCTAssertEqual(reference.filter { $0["event"] as? String == "epoch" }.map { $0["trainable_groups"] as! [String] },
+        XCTAssertEqual(reference.epochs.map(\.trainableGroups),
                        [[], ["final"], ["intermediate", "final"]])
         XCTAssertEqual(try replayable(b.runPath), reference, "same config and seed: same metrics.jsonl apart from timings")
 
         // Stop mid-epoch 2 (after the first unfreeze) and resume: the same steps, losses and metrics.
         let control = TrainingControl()
-        let stopped = try Experiment.run(c, workspace: ws, control: control) { e in
-            if case .step(let s) = e, s.epoch == 2, s.step == 2 { control.stop() }
+        let stopped = try Experiment.run(c, paths: ws, control: control) { e in
+            if case .step(let s) = e, s.epoch == 2, s.epochStep == 2 { control.stop() }
         }
         guard case .stopped(_, let path, let epoch) = stopped else { return XCTFail("the run should have stopped") }
         XCTAssertEqual(epoch, 1)
@@ -63,37 +57,37 @@ final class ResumeTests: XCTestCase {
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path + "/metrics.jsonl"))
         try handle.seekToEnd(); try handle.write(contentsOf: Data(#"{"event":"st"#.utf8)); try handle.close()
         var resumedEvents: [TrainingEvent] = []
-        let resumed = try Experiment.resume(path, workspace: ws) { resumedEvents.append($0) }.summary()
-        if case .resumed(let e, let step) = resumedEvents.first { XCTAssertEqual(e, 1); XCTAssertEqual(step, 4 + 2) }
+        let resumed = try Experiment.resume(path, paths: ws) { resumedEvents.append($0) }.summary()
+        if case .resumed(let p) = resumedEvents.first { XCTAssertEqual(p, .init(epoch: 2, step: 4 + 2, epochStep: 2)) }
         else { XCTFail("a resumed run says so first") }
         XCTAssertEqual(try replayable(path), reference)
         XCTAssertEqual(resumed.last, a.last)
         XCTAssertEqual(resumed.best, a.best)
         XCTAssertEqual(RunRecords.state(path), .finished)
-        XCTAssertThrowsError(try Experiment.resume(path, workspace: ws)) { XCTAssertTrue("\($0)".contains("finished"), "\($0)") }
+        XCTAssertThrowsError(try Experiment.resume(path, paths: ws)) { XCTAssertTrue("\($0)".contains("finished"), "\($0)") }
     }
 
     func testAKilledRunResumesFromItsLastEpochCheckpointAcrossAnUnfreezeBoundary() throws {
         let ws = try makeTestWorkspace(root)
         let c = try gradualConfig()
-        let a = try Experiment.run(c, workspace: ws).summary()
+        let a = try Experiment.run(c, paths: ws).summary()
         // A kill during epoch 2 leaves the checkpoint written at the end of epoch 1 (still feature extraction
         // for the backbone): keep a copy of it, stop later, put the copy back — as if the process had died.
         let control = TrainingControl()
         var copied = false
-        let killed = try Experiment.run(c, workspace: ws, control: control) { e in
+        let killed = try Experiment.run(c, paths: ws, control: control) { e in
             guard case .step(let s) = e else { return }
-            if s.epoch == 2 && s.step == 1 {
+            if s.epoch == 2 && s.epochStep == 1 {
                 let run = try! RunRecords.list(root: ws.runs).first!
                 try! FileManager.default.copyItem(atPath: run + "/checkpoints/last.safetensors", toPath: run + "/epoch1.safetensors")
                 copied = true
             }
-            if s.epoch == 3 && s.step == 1 { control.stop() }
+            if s.epoch == 3 && s.epochStep == 1 { control.stop() }
         }
         guard case .stopped(_, let path, _) = killed, copied else { return XCTFail("the run should have stopped") }
         try FileManager.default.removeItem(atPath: path + "/checkpoints/last.safetensors")
         try FileManager.default.moveItem(atPath: path + "/epoch1.safetensors", toPath: path + "/checkpoints/last.safetensors")
-        let resumed = try Experiment.resume(path, workspace: ws).summary()
+        let resumed = try Experiment.resume(path, paths: ws).summary()
         XCTAssertEqual(try replayable(path), try replayable(a.runPath))
         XCTAssertEqual(resumed.last, a.last)
     }
@@ -106,11 +100,12 @@ final class ResumeTests: XCTestCase {
         let lock = NSLock()
         var events: [String] = []
         var runPath = ""
-        session.start { e in
+        let ended = expectation(description: "the session calls back once when the run ends")
+        session.start(onEvent: { e in
             lock.lock(); events.append(e.name); lock.unlock()
             if case .started(let s) = e { runPath = ws.runs + "/" + s.run }
-            if case .step(let s) = e, s.epoch == 1, s.step == 1 { session.pause() }
-        }
+            if case .step(let s) = e, s.epoch == 1, s.epochStep == 1 { session.pause() }
+        }, onEnd: { _ in ended.fulfill() })
         // Paused after the first step: no more steps arrive while it waits.
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline { lock.lock(); let paused = events.contains("paused"); lock.unlock(); if paused { break }; usleep(10_000) }
@@ -118,13 +113,12 @@ final class ResumeTests: XCTestCase {
         XCTAssertEqual(atPause, 1)
         usleep(300_000)
         lock.lock(); XCTAssertEqual(events.filter { $0 == "step" }.count, 1, "no step while paused"); lock.unlock()
-        XCTAssertFalse(session.isDone)
-        XCTAssertEqual(RunRecords.state(runPath), .running, "a paused run is still a live one")
-        session.resume()
+        XCTAssertEqual(RunRecords.state(runPath), .paused, "a paused run is still a live one")
+        session.continue()
         session.stop()
         guard case .stopped(_, let path, _) = try session.wait().get() else { return XCTFail("stop ends the run") }
         XCTAssertTrue(FileManager.default.fileExists(atPath: path + "/checkpoints/last.safetensors"))
-        XCTAssertTrue(session.isDone)
+        wait(for: [ended], timeout: 10)
         lock.lock(); XCTAssertEqual(events.last, "stopped"); lock.unlock()
     }
 
@@ -135,7 +129,7 @@ final class ResumeTests: XCTestCase {
         var c = try gradualConfig()
         c.schedule = .cosine(warmupSteps: 3, minFactor: 0.1)
         var steps: [TrainingEvent.Step] = []
-        _ = try Experiment.run(c, workspace: ws) { if case .step(let s) = $0 { steps.append(s) } }.summary()
+        _ = try Experiment.run(c, paths: ws) { if case .step(let s) = $0 { steps.append(s) } }.summary()
         XCTAssertEqual(steps.count, 3 * 4)
         for (k, s) in steps.enumerated() {
             let policies = c.policies(atEpoch: s.epoch - 1)
@@ -156,13 +150,13 @@ final class ResumeTests: XCTestCase {
         let c = try workspaceConfig(root)
         let control = TrainingControl()
         var featureEvents = 0
-        let stopped = try Experiment.run(c, workspace: ws, control: control) { e in
-            if case .features = e { featureEvents += 1; control.stop() }
+        let stopped = try Experiment.run(c, paths: ws, control: control) { e in
+            if case .progress = e { featureEvents += 1; control.stop() }
         }
         guard case .stopped(_, let path, 0) = stopped else { return XCTFail("stopped before any epoch") }
         XCTAssertEqual(featureEvents, 1, "the pass ends at the next batch")
-        let resumed = try Experiment.resume(path, workspace: ws).summary()
-        let fresh = try Experiment.run(c, workspace: ws).summary()
+        let resumed = try Experiment.resume(path, paths: ws).summary()
+        let fresh = try Experiment.run(c, paths: ws).summary()
         XCTAssertEqual(resumed.last, fresh.last)
         XCTAssertFalse(resumed.cacheHit, "nothing half-done was cached")
     }
@@ -188,13 +182,13 @@ final class ResumeTests: XCTestCase {
         ws.runs = small.appendingPathComponent("runs").path
         var c = try workspaceConfig(root)
         c.epochs = 200
-        XCTAssertThrowsError(try Experiment.run(c, workspace: ws)) { e in
+        XCTAssertThrowsError(try Experiment.run(c, paths: ws)) { e in
             XCTAssertTrue("\(e)".contains(ws.runs), "the error names the file: \(e)")
         }
         let run = try XCTUnwrap(RunRecords.list(root: ws.runs).first)
         let last = run + "/checkpoints/last.safetensors"
         XCTAssertNoThrow(try Safetensors.read(path: last), "the last checkpoint is whole")
-        XCTAssertNil(RunRecords.summary(run))
+        XCTAssertNil(try RunRecords.summary(run))
     }
 
     func testResumeRefusesAFolderThatIsNotARunOrADamagedCheckpointAndKeepsIt() throws {
@@ -202,13 +196,13 @@ final class ResumeTests: XCTestCase {
         let control = TrainingControl()
         var c = try gradualConfig()
         c.epochs = 2
-        let stopped = try Experiment.run(c, workspace: ws, control: control) { if case .step(let s) = $0, s.epoch == 2 { control.stop() } }
+        let stopped = try Experiment.run(c, paths: ws, control: control) { if case .step(let s) = $0, s.epoch == 2 { control.stop() } }
         guard case .stopped(_, let path, _) = stopped else { return XCTFail("the run should have stopped") }
         let last = path + "/checkpoints/last.safetensors"
         let damaged = Data("not a checkpoint".utf8)
         try damaged.write(to: URL(fileURLWithPath: last))
-        XCTAssertThrowsError(try Experiment.resume(path, workspace: ws)) { XCTAssertTrue("\($0)".contains(last), "\($0)") }
+        XCTAssertThrowsError(try Experiment.resume(path, paths: ws)) { XCTAssertTrue("\($0)".contains(last), "\($0)") }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: last)), damaged, "a failed resume writes nothing over it")
-        XCTAssertThrowsError(try Experiment.resume(root.path, workspace: ws)) { XCTAssertTrue("\($0)".contains("config.json"), "\($0)") }
+        XCTAssertThrowsError(try Experiment.resume(root.path, paths: ws)) { XCTAssertTrue("\($0)".contains("config.json"), "\($0)") }
     }
 }
