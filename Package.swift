@@ -47,7 +47,7 @@ let package = Package(
         // Experiments: configs and presets, metrics (the training engine grows here).
         .target(name: "Engine", dependencies: ["Kernels", "Layers", "Backbones", "ImageData", "WeightsIO"], swiftSettings: optimized),
         // Terminal widgets drawn into an off-screen cell grid (no curses, no engine): charts, tables, fields, help.
-        //TUI .target(name: "TerminalUI", swiftSettings: optimized),
+        .target(name: "TerminalUI", swiftSettings: optimized),
         // The command-line front end.
         .executableTarget(name: "tlab", dependencies: [
             "Kernels", "Layers", "ImageData", "WeightsIO", "Backbones", "Engine",
@@ -61,7 +61,7 @@ let package = Package(
         // Runs the built tlab binary (so it depends on it for build order).
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Backbones", "Layers", "Kernels", "ImageData", "WeightsIO"]),
         .testTarget(name: "CLITests", dependencies: ["tlab", "Engine"]),
-        //TUI .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
+        .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO", "Kernels"], exclude: ["Fixtures"]),
     ]
 )
