@@ -8,7 +8,8 @@ struct Train: ParsableCommand {
         abstract: "Run an experiment headless and write its run folder under experiments/runs/.",
         discussion: """
             With --json every event is a JSON line on stdout; the last line is the summary. Ctrl-C (SIGINT) or SIGTERM \
-            stops after the current step and writes a checkpoint; --resume RUN continues it (or a killed run) from there.
+            stops after the current step and writes a checkpoint; --resume RUN continues it (or a killed run) from there. \
+            SIGUSR1 pauses the run between steps and SIGUSR2 continues it.
             """)
 
     @Option(help: "Experiment config (JSON).") var config: String?
@@ -74,15 +75,17 @@ struct Train: ParsableCommand {
         paths.runs = folder.path; paths.cache = cache; paths.cacheFrozenPrefix = !noPrefixCache
         let job: TrainingSession.Job = try resume.map { .resume(try RunRecords.resolve($0, root: folder.path)) } ?? .start(try experimentConfig())
         let session = TrainingSession(job, paths: paths)
-        // Ctrl-C / SIGTERM: stop cleanly after the current step, with a checkpoint to resume from.
-        let stopSignals = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+        // Ctrl-C / SIGTERM: stop cleanly after the current step, with a checkpoint to resume from. SIGUSR1 pauses
+        // and SIGUSR2 continues: how the workbench (or `kill`) controls a run in another process.
+        let handlers: [(Int32, () -> Void)] = [(SIGINT, session.stop), (SIGTERM, session.stop), (SIGUSR1, session.pause), (SIGUSR2, session.continue)]
+        let signalSources = handlers.map { sig, action -> DispatchSourceSignal in
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { session.stop() }
+            source.setEventHandler { action() }
             source.resume()
             return source
         }
-        defer { stopSignals.forEach { $0.cancel() } }
+        defer { signalSources.forEach { $0.cancel() } }
         let progress = ProgressLine(enabled: !json && isatty(STDOUT_FILENO) == 1)
         session.start { event in Self.show(event, json: json, progress: progress) }
         let outcome = session.wait()
