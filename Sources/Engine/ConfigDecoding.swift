@@ -16,7 +16,7 @@ extension ExperimentConfig {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = ExperimentConfig(name: "", dataset: DatasetConfig(kind: "elpv"), backbone: "", groups: [:])
+        let d = ExperimentConfig(name: "", dataset: .elpv, backbone: "", groups: [:])
         version = try c.value(.version, or: d.version)
         name = try c.decode(String.self, forKey: .name)
         dataset = try c.decode(DatasetConfig.self, forKey: .dataset)

@@ -17,7 +17,7 @@ public enum ConfigSettings {
 
     /// Every setting, in the order a person reads a config.
     public static let all: [Setting] = [
-        Setting(name: "dataset") { $0.dataset.path.map { "\($0)" } ?? $0.dataset.kind },
+        Setting(name: "dataset") { $0.dataset.path.map { "\($0)" } ?? $0.dataset.kind.rawValue },
         Setting(name: "split") { c in c.split.folds.map { "fold \(c.split.fold + 1)/\($0), seed \(c.split.seed)" } ?? "\(Int((c.split.validationFraction * 100).rounded())) % val, seed \(c.split.seed)" },
         Setting(name: "backbone") { $0.backbone },
         Setting(name: "resolution") { $0.resolution.map { "\($0)" } ?? "backbone's" },
@@ -28,7 +28,7 @@ public enum ConfigSettings {
         Setting(name: "batchnorm") { c in ExperimentConfig.groupOrder.map { c.groups[$0]?.batchNorm.rawValue ?? "?" }.joined(separator: "/") },
         Setting(name: "unfreeze every") { $0.unfreezeEvery.map { "\($0) epochs" } ?? "—" },
         Setting(name: "head") { c in c.head.kind == .mlp ? "mlp \(c.head.hidden ?? 256), dropout \(c.head.dropout)" : "linear, dropout \(c.head.dropout)" },
-        Setting(name: "optimizer") { c in c.optimizer == "sgd" ? "sgd momentum \(c.momentum)" : c.optimizer },
+        Setting(name: "optimizer") { c in c.optimizer == .sgd ? "sgd momentum \(c.momentum)" : c.optimizer.rawValue },
         Setting(name: "weight decay") { "\($0.weightDecay)" },
         Setting(name: "schedule") { "\($0.schedule)" },
         Setting(name: "epochs") { "\($0.epochs)" },
@@ -50,7 +50,7 @@ public enum ConfigSettings {
 public struct SplitIdentity: Hashable, Sendable {
     public let dataset: String, fraction: Double, seed: UInt64, folds: Int?, fold: Int
     public init(_ c: ExperimentConfig) {
-        dataset = c.dataset.kind + ":" + (c.dataset.path ?? ""); fraction = c.split.validationFraction; seed = c.split.seed
+        dataset = c.dataset.kind.rawValue + ":" + (c.dataset.path ?? ""); fraction = c.split.validationFraction; seed = c.split.seed
         folds = c.split.folds; fold = c.split.fold
     }
 }

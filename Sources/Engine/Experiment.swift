@@ -53,9 +53,9 @@ public enum Experiment {
 
     /// Feature extraction when every group is a fixed function and nothing is augmented; otherwise the
     /// backbone runs on images (a frozen group with `stats-only` BatchNorm still moves its statistics).
-    public static func strategy(of c: ExperimentConfig) -> String {
-        if c.unfreezeEvery != nil { return "gradual" }
-        return c.fixedPrefix.count == ExperimentConfig.groupOrder.count && c.augmentation.isNone ? "feature-extraction" : "fine-tuning"
+    public static func strategy(of c: ExperimentConfig) -> Strategy {
+        if c.unfreezeEvery != nil { return .gradual }
+        return c.fixedPrefix.count == ExperimentConfig.groupOrder.count && c.augmentation.isNone ? .featureExtraction : .fineTuning
     }
 
     /// Starts a new run of `c`.
@@ -67,7 +67,7 @@ public enum Experiment {
         let log = RunLog(run: run, emit: emit)
         return try endingWithEvent(log) {
             try run.write(RunSplit(train: trainIdx, validation: valIdx, files: data.samples.map(\.path), labels: data.labels), name: "split.json")
-            log(.started(.init(run: run.id, strategy: strategy(of: c), backbone: c.backbone, dataset: data.name, train: trainIdx.count,
+            log(.started(.init(run: run.id, strategy: strategy(of: c).rawValue, backbone: c.backbone, dataset: data.name, train: trainIdx.count,
                                validation: valIdx.count, classes: data.classNames, groups: data.groupNames,
                                batchNorm: Dictionary(uniqueKeysWithValues: c.groups.map { ($0.key, $0.value.batchNorm.rawValue) }))))
             return try train(c, run: run, log: log, data: data, trainIdx: trainIdx, valIdx: valIdx, positive: positive,
@@ -141,7 +141,7 @@ public enum Experiment {
         let crop = c.resolution ?? net.spec.preprocessing.resolution
         var featureSeconds = 0.0, hit = false
         var inputs = TrainingInputs.images(net, crop: crop, augmentation: c.augmentation.policy)
-        let featureExtraction = strategy == "feature-extraction"
+        let featureExtraction = strategy == .featureExtraction
         let prefix = featureExtraction || paths.cacheFrozenPrefix ? cachedPrefix(c, net: net, crop: crop, images: data.samples.count) : nil
         if let prefix {
             let boundary = prefix.groups.count == ExperimentConfig.groupOrder.count ? "features" : "after-\(prefix.groups.last!)"
@@ -184,7 +184,7 @@ public enum Experiment {
         let history = (try? RunLogReader.history(of: run.path)) ?? RunHistory()
         let epochSeconds = history.epochs.map(\.epochSeconds), rates = history.epochs.map(\.imagesPerSecond)
         let summary = RunSummary(
-            run: run.id, strategy: strategy, backbone: c.backbone, dataset: data.name, trainableParameters: trainableParams,
+            run: run.id, strategy: strategy.rawValue, backbone: c.backbone, dataset: data.name, trainableParameters: trainableParams,
             totalParameters: head.parameterCount + net.features.parameterCount, epochs: p.epoch, bestEpoch: p.bestEpoch, wallSeconds: wall,
             epochSeconds: epochSeconds.isEmpty ? 0 : epochSeconds.reduce(0, +) / Double(epochSeconds.count),
             imagesPerSecond: rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count),
@@ -253,15 +253,15 @@ public enum Experiment {
     public static func loadData(_ c: ExperimentConfig, paths: ExperimentPaths) throws
         -> (LabeledDataset, train: [Int], validation: [Int], positive: ((Int) -> Bool)?) {
         switch c.dataset.kind {
-        case "elpv":
+        case .elpv:
             let d = try ELPV.load(root: c.dataset.path ?? paths.elpvRoot)
             let s = c.split.indices(labels: d.labels)
             return (d, s.train, s.validation, ELPV.isDefective(classIndex:))
-        case "csv":
+        case .csv:
             let d = try LabeledDataset.csvManifest(path: c.dataset.path!)
             let s = c.split.indices(labels: d.labels)
             return (d, s.train, s.validation, nil)
-        default:
+        case .folder:
             let (d, predefined) = try LabeledDataset.imageFolder(root: c.dataset.path!)
             // A train/ + val/ layout is the split; folds over it would mix the two.
             if let p = predefined {

@@ -13,7 +13,7 @@ public struct GroupPolicy: Codable, Equatable, Sendable {
     /// trainable=False).
     public var batchNorm: BatchNormMode
 
-    public enum BatchNormMode: String, Codable, Sendable, CaseIterable { case train, statsOnly = "stats-only", frozen }
+    public enum BatchNormMode: String, ConfigChoice { case train, statsOnly = "stats-only", frozen }
 
     public init(trainable: Bool, learningRate: Double?, batchNorm: BatchNormMode) {
         self.trainable = trainable; self.learningRate = learningRate; self.batchNorm = batchNorm
@@ -27,7 +27,7 @@ public struct GroupPolicy: Codable, Equatable, Sendable {
 
 /// The new classification head.
 public struct HeadConfig: Codable, Equatable, Sendable {
-    public enum Kind: String, Codable, Sendable { case linear, mlp }
+    public enum Kind: String, ConfigChoice { case linear, mlp }
     public var kind: Kind = .linear
     /// Hidden width of the MLP head.
     public var hidden: Int? = nil
@@ -37,11 +37,27 @@ public struct HeadConfig: Codable, Equatable, Sendable {
 }
 
 public struct DatasetConfig: Codable, Equatable, Sendable {
-    /// `elpv`, `folder` (root/CLASS/*.png or root/train|val/CLASS) or `csv` (path,label[,group]).
-    public var kind: String
+    /// Which loader reads the dataset; stored as its name (`"kind": "elpv"`).
+    public enum Kind: String, ConfigChoice {
+        /// The ELPV solar-cell set (labels.csv with defect probabilities and mono / poly subgroups).
+        case elpv
+        /// root/CLASS/*.png, or root/train/CLASS + root/val/CLASS (which then is the split).
+        case folder
+        /// A manifest of `path,label[,group]` lines.
+        case csv
+    }
+    public var kind: Kind
     /// Root folder or manifest; for ELPV, where labels.csv lives (default: the setup cache).
     public var path: String?
-    public init(kind: String, path: String? = nil) { self.kind = kind; self.path = path }
+    public init(kind: Kind, path: String? = nil) { self.kind = kind; self.path = path }
+
+    /// The ELPV set where `make setup` put it.
+    public static let elpv = DatasetConfig(kind: .elpv)
+
+    /// What a command-line `--dataset` names: `elpv`, a CSV manifest (`*.csv`) or an image folder.
+    public init(argument: String) {
+        self = argument == "elpv" ? .elpv : DatasetConfig(kind: argument.lowercased().hasSuffix(".csv") ? .csv : .folder, path: argument)
+    }
 }
 
 public struct SplitConfig: Codable, Equatable, Sendable {
@@ -98,7 +114,7 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     /// Policy per backbone group: "early", "intermediate", "final".
     public var groups: [String: GroupPolicy]
     public var head = HeadConfig()
-    public var optimizer = "adamw"
+    public var optimizer = Optimizer.adamw
     public var momentum: Double = 0.9
     public var weightDecay: Double = 1e-4
     public var schedule = Schedule.constant
@@ -113,6 +129,9 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
 
     public static let groupOrder = ["early", "intermediate", "final"]
 
+    /// `adamw` (β 0.9 / 0.999, ε 1e-8, decoupled weight decay) or `sgd` (with `momentum`).
+    public enum Optimizer: String, ConfigChoice { case adamw, sgd }
+
     /// A config error names the field and the reason.
     public struct Invalid: Error, CustomStringConvertible, Equatable {
         public let field: String, reason: String
@@ -124,8 +143,7 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         func fail(_ field: String, _ reason: String) throws -> Never { throw Invalid(field: field, reason: reason) }
         if version != Self.currentVersion { try fail("version", "is \(version); this tlab reads version \(Self.currentVersion)") }
         if name.isEmpty || name.contains("/") { try fail("name", "must be a non-empty name without '/'") }
-        if !["elpv", "folder", "csv"].contains(dataset.kind) { try fail("dataset.kind", "'\(dataset.kind)' is not one of elpv, folder, csv") }
-        if dataset.kind != "elpv" && (dataset.path ?? "").isEmpty { try fail("dataset.path", "a \(dataset.kind) dataset needs a path") }
+        if dataset.kind != .elpv && (dataset.path ?? "").isEmpty { try fail("dataset.path", "a \(dataset.kind.rawValue) dataset needs a path") }
         if !(split.validationFraction > 0 && split.validationFraction < 1) { try fail("split.validationFraction", "must be between 0 and 1 (exclusive)") }
         if let k = split.folds, k < 2 { try fail("split.folds", "must be at least 2 when given") }
         if let k = split.folds, !(0..<k).contains(split.fold) { try fail("split.fold", "must be in 0..<\(k)") }
@@ -143,7 +161,6 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         if !(head.learningRate > 0 && head.learningRate.isFinite) { try fail("head.learningRate", "must be a positive number") }
         if !(0..<1).contains(head.dropout) { try fail("head.dropout", "must be in [0, 1)") }
         if head.kind == .mlp && (head.hidden ?? 0) <= 0 { try fail("head.hidden", "an mlp head needs a positive hidden width") }
-        if !["adamw", "sgd"].contains(optimizer) { try fail("optimizer", "'\(optimizer)' is not one of adamw, sgd") }
         if weightDecay < 0 { try fail("weightDecay", "must not be negative") }
         if epochs < 1 { try fail("epochs", "must be at least 1") }
         if batchSize < 1 { try fail("batchSize", "must be at least 1") }
@@ -163,35 +180,38 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
 
     // MARK: presets
 
-    public static let presetNames = ["feature-extraction", "fine-tune-top", "fine-tune-all", "gradual"]
+    /// The four starting points `tlab config`, `tlab train --preset` and the workbench offer.
+    public enum Preset: String, ConfigChoice {
+        case featureExtraction = "feature-extraction", fineTuneTop = "fine-tune-top", fineTuneAll = "fine-tune-all", gradual
+    }
 
-    /// The four presets, with head learning rate `headLR`:
+    public static var presetNames: [String] { Preset.names }
+
+    /// The four presets, with head learning rate `headLR`; the run is named after the preset:
     /// - feature-extraction: every group frozen (BN in inference mode), only the new head trains;
     /// - fine-tune-top: early frozen, intermediate at headLR/100, final at headLR/10;
     /// - fine-tune-all: every group trainable at headLR/10;
     /// - gradual: starts as feature extraction and unfreezes one more group (from the last) every 3 epochs.
-    public static func preset(_ name: String, backbone: String, dataset: DatasetConfig, headLR: Double = 1e-3) throws -> ExperimentConfig {
-        var c = ExperimentConfig(name: name, dataset: dataset, backbone: backbone,
+    public static func preset(_ preset: Preset, backbone: String, dataset: DatasetConfig, headLR: Double = 1e-3) -> ExperimentConfig {
+        var c = ExperimentConfig(name: preset.rawValue, dataset: dataset, backbone: backbone,
                                  groups: Dictionary(uniqueKeysWithValues: groupOrder.map { ($0, GroupPolicy.frozen) }))
         c.head.learningRate = headLR
-        switch name {
-        case "feature-extraction":
+        switch preset {
+        case .featureExtraction:
             c.epochs = 100
-        case "fine-tune-top":
+        case .fineTuneTop:
             c.groups["intermediate"] = .trained(headLR / 100)
             c.groups["final"] = .trained(headLR / 10)
             c.epochs = 8
             c.augmentation = AugmentationConfig(horizontalFlip: true, verticalFlip: true)
-        case "fine-tune-all":
+        case .fineTuneAll:
             for g in groupOrder { c.groups[g] = .trained(headLR / 10) }
             c.epochs = 4
             c.augmentation = AugmentationConfig(horizontalFlip: true, verticalFlip: true)
-        case "gradual":
+        case .gradual:
             c.unfreezeEvery = 3
             c.epochs = 12
             c.augmentation = AugmentationConfig(horizontalFlip: true, verticalFlip: true)
-        default:
-            throw Invalid(field: "preset", reason: "'\(name)' is not one of \(presetNames.joined(separator: ", "))")
         }
         return c
     }

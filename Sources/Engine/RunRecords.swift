@@ -226,8 +226,8 @@ public struct RunOverview: Sendable {
                            state: RunRecords.state(path, history: history), history: history, summary: try RunRecords.summary(path))
     }
 
-    public var strategy: String { summary?.strategy ?? history.start?.strategy ?? Experiment.strategy(of: config) }
-    public var dataset: String { summary?.dataset ?? history.start?.dataset ?? config.dataset.kind }
+    public var strategy: String { summary?.strategy ?? history.start?.strategy ?? Experiment.strategy(of: config).rawValue }
+    public var dataset: String { summary?.dataset ?? history.start?.dataset ?? config.dataset.kind.rawValue }
     /// The epoch results are reported at: the best epoch (lowest validation loss).
     public var bestEpoch: TrainingEvent.Epoch? { history.bestEpoch }
     public var bestAccuracy: Double? { summary?.valAccuracy ?? bestEpoch?.valAccuracy }

@@ -65,7 +65,7 @@ final class Trainer {
         }
         groups.append(ParameterGroup(name: "head", parameters: head.parameters, learningRate: Float(config.head.learningRate), weightDecay: wd))
         self.groups = groups
-        optimizer = config.optimizer == "sgd" ? SGD(groups: groups, momentum: Float(config.momentum)) : AdamW(groups: groups)
+        optimizer = config.optimizer == .sgd ? SGD(groups: groups, momentum: Float(config.momentum)) : AdamW(groups: groups)
         progress = TrainingProgress(order: trainIdx, generator: generator)
         progress.layerGenerators = stochasticLayers.map(\.generator)
     }

@@ -14,7 +14,7 @@ struct Train: ParsableCommand {
 
     @Option(help: "Experiment config (JSON).") var config: String?
     @Option(help: "Continue a stopped or killed run (its id, a unique prefix of it, or its folder).") var resume: String?
-    @Option(help: "Preset: \(ExperimentConfig.presetNames.joined(separator: ", ")).") var preset: String?
+    @Option(help: "Preset: \(ExperimentConfig.presetNames.joined(separator: ", ")).") var preset: ExperimentConfig.Preset?
     @Option(help: "Dataset: elpv, a folder or a CSV manifest.") var dataset: String?
     @Option(help: "Backbone.") var backbone: String?
     @Option(help: "Epochs.") var epochs: Int?
@@ -29,7 +29,7 @@ struct Train: ParsableCommand {
     @Flag(help: "JSON lines on stdout.") var json = false
 
     func validate() throws {
-        guard [config, preset, resume].compactMap({ $0 }).count == 1 else {
+        guard [config, preset?.rawValue, resume].compactMap({ $0 }).count == 1 else {
             throw ValidationError("give exactly one of --config FILE, --preset NAME or --resume RUN")
         }
         if resume != nil && (dataset != nil || backbone != nil || epochs != nil || headLr != nil || seed != nil || name != nil || batchSize != nil || res != nil) {
@@ -46,7 +46,7 @@ struct Train: ParsableCommand {
 
     /// `elpv`, a CSV manifest (*.csv) or an image folder.
     static func datasetConfig(_ d: String) -> DatasetConfig {
-        d == "elpv" ? DatasetConfig(kind: "elpv") : DatasetConfig(kind: d.hasSuffix(".csv") ? "csv" : "folder", path: d)
+        DatasetConfig(argument: d)
     }
 
     func experimentConfig() throws -> ExperimentConfig {

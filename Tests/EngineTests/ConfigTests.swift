@@ -3,29 +3,30 @@ import Backbones
 import Engine
 
 final class ConfigTests: XCTestCase {
-    let elpv = DatasetConfig(kind: "elpv")
+    let elpv = DatasetConfig(kind: .elpv)
 
     func testPresetsSetGroupsAndLearningRates() throws {
-        let fe = try ExperimentConfig.preset("feature-extraction", backbone: "efficientnet_lite0", dataset: elpv)
+        let fe = ExperimentConfig.preset(.featureExtraction, backbone: "efficientnet_lite0", dataset: elpv)
         XCTAssertTrue(fe.groups.values.allSatisfy { !$0.trainable && $0.batchNorm == .frozen })
         XCTAssertEqual(fe.head.learningRate, 1e-3)
-        let top = try ExperimentConfig.preset("fine-tune-top", backbone: "efficientnet_lite0", dataset: elpv, headLR: 1e-3)
+        let top = ExperimentConfig.preset(.fineTuneTop, backbone: "efficientnet_lite0", dataset: elpv, headLR: 1e-3)
         XCTAssertFalse(top.groups["early"]!.trainable)
         XCTAssertEqual(top.groups["intermediate"]!.learningRate!, 1e-5, accuracy: 1e-12)
         XCTAssertEqual(top.groups["final"]!.learningRate!, 1e-4, accuracy: 1e-12)
         XCTAssertEqual(top.epochs, 8)
-        let all = try ExperimentConfig.preset("fine-tune-all", backbone: "resnet18", dataset: elpv)
+        let all = ExperimentConfig.preset(.fineTuneAll, backbone: "resnet18", dataset: elpv)
         XCTAssertTrue(all.groups.values.allSatisfy { $0.trainable && $0.learningRate == 1e-4 })
-        for name in ExperimentConfig.presetNames {
-            XCTAssertNoThrow(try ExperimentConfig.preset(name, backbone: "efficientnet_lite0", dataset: elpv).validate(knownBackbones: Backbones.names), name)
+        for preset in ExperimentConfig.Preset.allCases {
+            XCTAssertNoThrow(try ExperimentConfig.preset(preset, backbone: "efficientnet_lite0", dataset: elpv).validate(knownBackbones: Backbones.names), preset.rawValue)
         }
-        XCTAssertThrowsError(try ExperimentConfig.preset("fine-tune-some", backbone: "resnet18", dataset: elpv)) { e in
+        XCTAssertThrowsError(try ExperimentConfig.Preset(named: "fine-tune-some", field: "preset")) { e in
             XCTAssertEqual((e as? ExperimentConfig.Invalid)?.field, "preset")
+            XCTAssertEqual("\(e)", "config field `preset`: 'fine-tune-some' is not one of feature-extraction, fine-tune-top, fine-tune-all, gradual; did you mean `fine-tune-top`?")
         }
     }
 
     func testGradualUnfreezesOneGroupEveryNEpochsFromTheTop() throws {
-        let g = try ExperimentConfig.preset("gradual", backbone: "efficientnet_lite0", dataset: elpv)
+        let g = ExperimentConfig.preset(.gradual, backbone: "efficientnet_lite0", dataset: elpv)
         let trainable = { (e: Int) in ExperimentConfig.groupOrder.filter { g.policies(atEpoch: e)[$0]!.trainable } }
         XCTAssertEqual(trainable(0), []); XCTAssertEqual(trainable(2), [])
         XCTAssertEqual(trainable(3), ["final"]); XCTAssertEqual(trainable(6), ["intermediate", "final"])
@@ -34,7 +35,7 @@ final class ConfigTests: XCTestCase {
     }
 
     func testInvalidConfigsNameTheFieldAndTheReason() throws {
-        let base = try ExperimentConfig.preset("fine-tune-top", backbone: "resnet18", dataset: elpv)
+        let base = ExperimentConfig.preset(.fineTuneTop, backbone: "resnet18", dataset: elpv)
         func expect(_ field: String, _ change: (inout ExperimentConfig) -> Void, line: UInt = #line) {
             var c = base; change(&c)
             XCTAssertThrowsError(try c.validate(knownBackbones: Backbones.names), line: line) { e in
@@ -49,11 +50,9 @@ final class ConfigTests: XCTestCase {
         expect("epochs") { $0.epochs = 0 }
         expect("batchSize") { $0.batchSize = 0 }
         expect("split.validationFraction") { $0.split.validationFraction = 1 }
-        expect("dataset.path") { $0.dataset = DatasetConfig(kind: "folder") }
-        expect("dataset.kind") { $0.dataset = DatasetConfig(kind: "imagenet") }
+        expect("dataset.path") { $0.dataset = DatasetConfig(kind: .folder) }
         expect("head.hidden") { $0.head.kind = .mlp }
         expect("head.dropout") { $0.head.dropout = 1 }
-        expect("optimizer") { $0.optimizer = "lion" }
         expect("version") { $0.version = 2 }
         expect("unfreezeEvery") { $0.unfreezeEvery = 2 }
         expect("augmentation.rotationDegrees") { $0.augmentation.rotationDegrees = 200 }
@@ -65,14 +64,14 @@ final class ConfigTests: XCTestCase {
     }
 
     func testOnlyFixedGroupsWithoutAugmentationMakeAFeatureExtractionRun() throws {
-        var c = try ExperimentConfig.preset("feature-extraction", backbone: "efficientnet_lite0", dataset: elpv)
+        var c = ExperimentConfig.preset(.featureExtraction, backbone: "efficientnet_lite0", dataset: elpv)
         XCTAssertEqual(c.fixedPrefix, ["early", "intermediate", "final"])
-        XCTAssertEqual(Experiment.strategy(of: c), "feature-extraction")
+        XCTAssertEqual(Experiment.strategy(of: c), .featureExtraction)
         // stats-only BatchNorm moves running statistics in training: not a fixed function, so images it is.
         c.groups["final"] = GroupPolicy(trainable: false, learningRate: nil, batchNorm: .statsOnly)
         XCTAssertEqual(c.fixedPrefix, ["early", "intermediate"])
-        XCTAssertEqual(Experiment.strategy(of: c), "fine-tuning")
-        let gradual = try ExperimentConfig.preset("gradual", backbone: "efficientnet_lite0", dataset: elpv)
+        XCTAssertEqual(Experiment.strategy(of: c), .fineTuning)
+        let gradual = ExperimentConfig.preset(.gradual, backbone: "efficientnet_lite0", dataset: elpv)
         XCTAssertEqual(gradual.fixedPrefix, [], "gradual unfreezes every group within its 12 epochs")
     }
 
@@ -93,7 +92,7 @@ final class ConfigTests: XCTestCase {
     }
 
     func testJSONRoundTripAndDefaultsForOmittedFields() throws {
-        let c = try ExperimentConfig.preset("fine-tune-top", backbone: "efficientnet_lite0", dataset: elpv)
+        let c = ExperimentConfig.preset(.fineTuneTop, backbone: "efficientnet_lite0", dataset: elpv)
         XCTAssertEqual(try ExperimentConfig.decode(try c.encoded()), c)
         let minimal = #"{"name":"mine","dataset":{"kind":"elpv"},"backbone":"resnet18","groups":{"early":{"trainable":false},"intermediate":{"trainable":false},"final":{"trainable":true,"learningRate":0.0001}}}"#
         let m = try ExperimentConfig.decode(Data(minimal.utf8))
@@ -111,11 +110,34 @@ final class ConfigTests: XCTestCase {
 
     func testShippedPresetFilesMatchTheCode() throws {
         let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../experiments")
-        for name in ExperimentConfig.presetNames {
+        for preset in ExperimentConfig.Preset.allCases {
+            let name = preset.rawValue
             let file = dir.appendingPathComponent("\(name).json")
             let shipped = try ExperimentConfig.decode(Data(contentsOf: file))
-            XCTAssertEqual(shipped, try ExperimentConfig.preset(name, backbone: "efficientnet_lite0", dataset: elpv), "experiments/\(name).json is stale: regenerate with `tlab config --preset \(name)`")
+            XCTAssertEqual(shipped, ExperimentConfig.preset(preset, backbone: "efficientnet_lite0", dataset: elpv), "experiments/\(name).json is stale: regenerate with `tlab config --preset \(name)`")
         }
+    }
+
+    /// Named choices are enums in code and their names on disk; an unknown name is refused with the field,
+    /// the choices and the nearest one (it used to pass decoding as a free string).
+    func testChoicesAreStoredByNameAndUnknownNamesAreRefused() throws {
+        var c = ExperimentConfig.preset(.fineTuneTop, backbone: "resnet18", dataset: DatasetConfig(argument: "data/set.csv"))
+        c.optimizer = .sgd
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: try c.encoded()) as? [String: Any])
+        XCTAssertEqual(json["optimizer"] as? String, "sgd")
+        XCTAssertEqual((json["dataset"] as? [String: Any])?["kind"] as? String, "csv")
+        XCTAssertEqual(((json["groups"] as? [String: Any])?["final"] as? [String: Any])?["batchNorm"] as? String, "train")
+        XCTAssertEqual(DatasetConfig(argument: "elpv"), .elpv)
+        XCTAssertEqual(DatasetConfig(argument: "some/folder"), DatasetConfig(kind: .folder, path: "some/folder"))
+        func refusal(_ json: String) -> String {
+            do { _ = try ExperimentConfig.decode(Data(json.utf8)); return "accepted" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(refusal(#"{"name":"x","dataset":{"kind":"imagenet"},"backbone":"resnet18","groups":{}}"#),
+                       "config field `dataset.kind`: 'imagenet' is not one of elpv, folder, csv")
+        XCTAssertEqual(refusal(#"{"name":"x","dataset":{"kind":"elpv"},"backbone":"resnet18","groups":{},"optimizer":"adam"}"#),
+                       "config field `optimizer`: 'adam' is not one of adamw, sgd; did you mean `adamw`?")
+        XCTAssertEqual(refusal(#"{"name":"x","dataset":{"kind":"elpv"},"backbone":"resnet18","groups":{"early":{"trainable":false,"batchNorm":"statsonly"}}}"#),
+                       "config field `groups.early.batchNorm`: 'statsonly' is not one of train, stats-only, frozen; did you mean `stats-only`?")
     }
 }
 

@@ -67,7 +67,7 @@ final class ExperimentTests: XCTestCase {
     func testNaNLossStopsTheRunWithAReason() throws {
         let ws = try makePaths()
         var c = try config(ws)
-        c.head.learningRate = 1e30; c.optimizer = "sgd"; c.momentum = 0
+        c.head.learningRate = 1e30; c.optimizer = .sgd; c.momentum = 0
         var failed: [String: Any]?
         XCTAssertThrowsError(try Experiment.run(c, paths: ws) { if case .failed = $0 { failed = $0.json } }) { e in
             XCTAssertTrue("\(e)".contains("loss became"), "\(e)")

@@ -132,7 +132,7 @@ final class RunContractTests: XCTestCase {
         let csv = root.appendingPathComponent("manifest.csv")
         try rows.joined(separator: "\n").write(to: csv, atomically: true, encoding: .utf8)
         var c = try workspaceConfig(root)
-        c.dataset = DatasetConfig(kind: "csv", path: csv.path)
+        c.dataset = DatasetConfig(kind: .csv, path: csv.path)
         c.groups["final"] = .trained(1e-3, batchNorm: .frozen)
         c.epochs = 3
         var events: [TrainingEvent] = []

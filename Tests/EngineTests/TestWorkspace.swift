@@ -34,8 +34,8 @@ func makeTestWorkspace(_ root: URL) throws -> ExperimentPaths {
 
 /// Feature extraction on that dataset at 32×32.
 func workspaceConfig(_ root: URL) throws -> ExperimentConfig {
-    var c = try ExperimentConfig.preset("feature-extraction", backbone: "mobilenet_v2",
-                                        dataset: DatasetConfig(kind: "folder", path: root.appendingPathComponent("data").path))
+    var c = ExperimentConfig.preset(.featureExtraction, backbone: "mobilenet_v2",
+                                        dataset: DatasetConfig(kind: .folder, path: root.appendingPathComponent("data").path))
     c.resolution = 32; c.epochs = 40; c.batchSize = 8; c.head.learningRate = 3e-3
     return c
 }
