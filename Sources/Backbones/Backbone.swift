@@ -20,7 +20,7 @@ public struct Preprocessing: Codable, Equatable, Sendable {
     }
 }
 
-/// The facts `tlab backbones` lists.
+/// The facts `tlab backbones` lists — all known without building the network.
 public struct BackboneSpec: Sendable {
     public let name: String
     public let summary: String
@@ -31,6 +31,17 @@ public struct BackboneSpec: Sendable {
     /// Where pretrained weights come from, and the file tlab looks for under weights/.
     public let weightsSource: String
     public var weightsFile: String { "\(name).safetensors" }
+    /// Sizes, cost and group contents, written down (checked against the built network by a test).
+    public let facts: BackboneFacts
+
+    /// Parameters of the whole pretrained network (features and ImageNet classifier).
+    public var parameters: Int { facts.parameters }
+    /// GFLOPs of one image at `preprocessing.resolution`.
+    public var gflops: Double { facts.gflops }
+    /// Parameters of each group ("early", "intermediate", "final").
+    public var groupParameters: [String: Int] { Dictionary(uniqueKeysWithValues: facts.groups.map { ($0.name, $0.parameters) }) }
+    /// What each group holds, e.g. "stem, blocks 0–4".
+    public var groupLayers: [String: String] { Dictionary(uniqueKeysWithValues: facts.groups.map { ($0.name, $0.layers) }) }
 }
 
 /// A pretrained network cut for transfer learning: `features` maps an image batch [N, 3, R, R] to pooled

@@ -61,8 +61,8 @@ public enum PretrainedWeights {
         return net
     }
 
-    /// weights/NAME.safetensors under `directory`.
-    public static func defaultPath(arch: String, directory: String = "weights") -> String {
+    /// NAME.safetensors under `directory` (the default directory is `ExperimentPaths.weights`, in Engine).
+    public static func defaultPath(arch: String, directory: String) -> String {
         (directory as NSString).appendingPathComponent("\(arch).safetensors")
     }
 }

@@ -5,18 +5,6 @@ import Kernels
 import Layers
 import WeightsIO
 
-/// Where an experiment reads and writes: runs, feature cache, weights, the ELPV data.
-public struct ExperimentPaths: Sendable {
-    public var runs = "experiments/runs"
-    public var cache = "experiments/cache"
-    public var weights = "weights"
-    public var elpvRoot = ".cache/elpv/elpv_dataset/data"
-    /// Fine-tuning runs cache the output of a frozen prefix of groups (see `Experiment.cachedPrefix`);
-    /// off, they run it on every step (the results agree to float rounding).
-    public var cacheFrozenPrefix = true
-    public init() {}
-}
-
 public struct ExperimentError: Error, CustomStringConvertible {
     public let description: String
     public init(_ d: String) { description = d }
@@ -58,10 +46,13 @@ public enum Experiment {
         return c.fixedPrefix.count == ExperimentConfig.groupOrder.count && c.augmentation.isNone ? .featureExtraction : .fineTuning
     }
 
-    /// Starts a new run of `c`.
+    /// Starts a new run of `c`. The run's config.json names the dataset by its absolute path, so the run
+    /// can be evaluated and resumed from any directory.
     public static func run(_ c: ExperimentConfig, paths: ExperimentPaths = ExperimentPaths(), control: TrainingControl = TrainingControl(),
                            emit: @escaping (TrainingEvent) -> Void = { _ in }) throws -> Outcome {
         try c.validate(knownBackbones: Backbones.names)
+        var c = c
+        c.dataset.path = c.dataset.path.map(absolutePath)
         let (data, trainIdx, valIdx, positive) = try loadData(c, paths: paths)
         let run = try RunFolder(root: paths.runs, config: c)
         let log = RunLog(run: run, emit: emit)
@@ -87,7 +78,8 @@ public enum Experiment {
         let (data, _, _, positive) = try loadData(c, paths: paths)
         let split: RunSplit
         do { split = try RunRecords.split(runPath) } catch { throw ExperimentError("\(runPath)/split.json: missing or unreadable") }
-        guard split.files == data.samples.map(\.path) else {
+        // Runs recorded before sample paths were absolute name them relative to the directory they ran in.
+        guard split.files.map(absolutePath) == data.samples.map(\.path) else {
             throw ExperimentError("\(runPath): the dataset's files differ from those the run started with; it cannot be resumed")
         }
         let run = try RunFolder(existing: runPath)
@@ -136,7 +128,7 @@ public enum Experiment {
     static func trainClaimed(_ c: ExperimentConfig, run: RunFolder, log: RunLog, data: LabeledDataset, trainIdx: [Int], valIdx: [Int],
                              positive: ((Int) -> Bool)?, resume: Bool, paths: ExperimentPaths, control: TrainingControl, t0: Date) throws -> Outcome {
         let strategy = strategy(of: c)
-        let weightsPath = PretrainedWeights.defaultPath(arch: c.backbone, directory: paths.weights)
+        let weightsPath = paths.weightsFile(c.backbone)
         let net = try PretrainedWeights.load(arch: c.backbone, from: weightsPath)
         let crop = c.resolution ?? net.spec.preprocessing.resolution
         var featureSeconds = 0.0, hit = false

@@ -1,5 +1,6 @@
 import Foundation
 import Backbones
+import ImageData
 import Kernels
 import Layers
 import WeightsIO
@@ -162,7 +163,7 @@ public enum RunRecords {
         let (data, _, _, positive) = try Experiment.loadData(c, paths: paths)
         let valIdx = split.validation
         guard valIdx.allSatisfy({ $0 < split.files.count }) else { throw ExperimentError("\(run)/split.json: indices out of range") }
-        let net = try PretrainedWeights.load(arch: c.backbone, from: PretrainedWeights.defaultPath(arch: c.backbone, directory: paths.weights))
+        let net = try PretrainedWeights.load(arch: c.backbone, from: paths.weightsFile(c.backbone))
         let crop = c.resolution ?? net.spec.preprocessing.resolution
         let scorer = ClassifierHead(config: c, classNames: data.classNames, positive: positive)
         var g = SeededGenerator(seed: 0)
@@ -170,9 +171,10 @@ public enum RunRecords {
         let file = (run as NSString).appendingPathComponent("checkpoints/best.safetensors")
         try TrainingCheckpoint.loadModel(try Safetensors.read(path: file), backbone: net.features, head: head, file: file)
         let groupOf = Dictionary(data.samples.map { ($0.path, $0.group) }, uniquingKeysWith: { a, _ in a })
-        let features = try FeatureExtraction.features(of: valIdx.map { split.files[$0] }, backbone: net, resize: crop, crop: crop,
+        let files = split.files.map(absolutePath)
+        let features = try FeatureExtraction.features(of: valIdx.map { files[$0] }, backbone: net, resize: crop, crop: crop,
                                                       batchSize: c.batchSize)
-        return scorer.evaluate(head, features, valIdx.map { split.labels[$0] }, valIdx.map { groupOf[split.files[$0]] ?? nil }).0
+        return scorer.evaluate(head, features, valIdx.map { split.labels[$0] }, valIdx.map { groupOf[files[$0]] ?? nil }).0
     }
 }
 
@@ -206,10 +208,9 @@ public enum RunOwner {
     public static func isAlive(_ run: String) -> Bool { livePID(run) != nil }
 }
 
-/// `path` made absolute against the current directory, so run records resolve from anywhere.
-public func absolutePath(_ path: String) -> String {
-    path.hasPrefix("/") ? path : URL(fileURLWithPath: path).standardizedFileURL.path
-}
+/// `path` made absolute against the current directory, so run records resolve from anywhere
+/// (`FilePath.absolute`, which dataset loading uses too).
+public func absolutePath(_ path: String) -> String { FilePath.absolute(path) }
 
 /// One run as a list or a comparison shows it, whatever its state: finished runs from summary.json, the
 /// others (running, stopped, failed, killed) from their log. Built by `RunOverview.load`.

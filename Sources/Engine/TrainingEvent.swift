@@ -348,6 +348,9 @@ public enum JSONLines {
     /// One value as a single line (no newline at the end).
     public static func encode<T: Encodable>(_ value: T) throws -> Data { try encoder().encode(value) }
 
+    /// One value as a single line of text (what the commands' `--json` output prints).
+    public static func string<T: Encodable>(_ value: T) throws -> String { String(decoding: try encode(value), as: UTF8.self) }
+
     /// A JSON-safe Double: Float values (learning rates) as their shortest decimal, so 3e-4 is written 0.0003,
     /// not 0.0003000000142.
     public static func decimal(_ x: Float) -> Double { Double("\(x)") ?? Double(x) }

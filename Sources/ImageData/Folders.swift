@@ -3,7 +3,9 @@ import Foundation
 extension LabeledDataset {
     /// An image-folder dataset: `root/CLASS/*.png`, or `root/train/CLASS/*.png` + `root/val/CLASS/*.png`, in
     /// which case `predefinedSplit` holds the indices of each part. Classes are the sorted folder names.
+    /// Sample paths are absolute (see `FilePath`).
     public static func imageFolder(root: String) throws -> (dataset: LabeledDataset, predefinedSplit: (train: [Int], validation: [Int])?) {
+        let root = FilePath.absolute(root)
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
@@ -52,10 +54,10 @@ extension LabeledDataset {
     }
 
     /// A CSV manifest with lines `path,label[,group]` (a header line starting with `path` is skipped; paths
-    /// are relative to the manifest's folder). Classes are the sorted distinct labels.
+    /// are relative to the manifest's folder, and made absolute). Classes are the sorted distinct labels.
     public static func csvManifest(path: String) throws -> LabeledDataset {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw DatasetError("\(path): cannot read") }
-        let base = (path as NSString).deletingLastPathComponent
+        let base = (FilePath.absolute(path) as NSString).deletingLastPathComponent
         var rows: [(String, String, String?)] = []
         for (n, raw) in text.split(whereSeparator: \.isNewline).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
@@ -64,7 +66,7 @@ extension LabeledDataset {
             guard f.count == 2 || f.count == 3, !f[0].isEmpty, !f[1].isEmpty else {
                 throw DatasetError("\(path):\(n + 1): expected `path,label[,group]`, got `\(line)`")
             }
-            let file = f[0].hasPrefix("/") ? f[0] : (base as NSString).appendingPathComponent(f[0])
+            let file = f[0].hasPrefix("/") ? f[0] : FilePath.absolute((base as NSString).appendingPathComponent(f[0]))
             rows.append((file, f[1], f.count == 3 && !f[2].isEmpty ? f[2] : nil))
         }
         let classes = Array(Set(rows.map(\.1))).sorted()

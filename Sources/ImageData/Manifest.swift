@@ -38,7 +38,9 @@ public enum ELPV {
     /// Defective when the defect probability is at least 0.5 (classes p=2/3 and p=1).
     public static func isDefective(classIndex: Int) -> Bool { classIndex >= 2 }
 
+    /// The samples' paths are absolute (see `FilePath`).
     public static func load(root: String) throws -> LabeledDataset {
+        let root = FilePath.absolute(root)
         let csv = (root as NSString).appendingPathComponent("labels.csv")
         guard let text = try? String(contentsOfFile: csv, encoding: .utf8) else {
             throw DatasetError("\(csv): cannot read the ELPV labels (run `make setup`)")

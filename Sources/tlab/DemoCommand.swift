@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import ImageData
 import Kernels
@@ -9,7 +10,7 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a small CNN from scratch on ELPV and print loss and accuracy per epoch (headless demo).")
 
-    @Option(help: "ELPV data folder (holds labels.csv).") var data = ".cache/elpv/elpv_dataset/data"
+    @Option(help: "ELPV data folder (holds labels.csv).") var data = ExperimentPaths().elpvRoot
     @Option(help: "Side of the square input images.") var size = 64
     @Option(help: "Training epochs.") var epochs = 4
     @Option(help: "Batch size.") var batch = 32

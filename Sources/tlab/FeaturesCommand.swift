@@ -11,12 +11,12 @@ struct Features: ParsableCommand {
         discussion: "The cache key covers the weights, backbone, preprocessing and every image's content, so a cached entry is never stale; experiments/cache/ is safe to delete.")
 
     @Option(help: "elpv, a folder (root/CLASS/*.png) or a CSV manifest (path,label[,group]).") var dataset = "elpv"
-    @Option(help: "ELPV data folder.") var elpvRoot = ".cache/elpv/elpv_dataset/data"
+    @Option(help: "ELPV data folder.") var elpvRoot = ExperimentPaths().elpvRoot
     @Option(help: "Backbone.") var backbone = "efficientnet_lite0"
-    @Option(help: "Weights file (default: weights/NAME.safetensors).") var weights: String?
+    @Option(help: "Weights file (default: NAME.safetensors in the home's weights/ folder).") var weights: String?
     @Option(help: "Input side (default: the backbone's own).") var res: Int?
     @Option(help: "Batch size.") var batch = 32
-    @Option(help: "Cache folder.") var cache = "experiments/cache"
+    @Option(help: "Cache folder.") var cache = ExperimentPaths().cache
     @Flag(help: "One JSON line with the result.") var json = false
 
     func run() throws {
@@ -27,7 +27,7 @@ struct Features: ParsableCommand {
         case let p where p.hasSuffix(".csv"): data = try LabeledDataset.csvManifest(path: p)
         default: data = try LabeledDataset.imageFolder(root: dataset).dataset
         }
-        let weightsPath = weights ?? PretrainedWeights.defaultPath(arch: backbone)
+        let weightsPath = weights ?? ExperimentPaths().weightsFile(backbone)
         let net = try PretrainedWeights.load(arch: backbone, from: weightsPath)
         let crop = res ?? net.spec.preprocessing.resolution
         // Square datasets keep their whole field of view: resize straight to the crop size.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Backbones
+import Engine
 import Foundation
 import ImageData
 import Kernels
@@ -7,12 +8,12 @@ import Kernels
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Classify PNG images with a pretrained backbone's ImageNet head.",
-        discussion: "Preprocessing is the backbone's own (see `tlab backbones`). Weights come from weights/NAME.safetensors unless --weights is given.")
+        discussion: "Preprocessing is the backbone's own (see `tlab backbones`). Weights come from NAME.safetensors in the home's weights/ folder unless --weights is given.")
 
     @Option(help: "Backbone name.") var backbone = "efficientnet_lite0"
     @Flag(help: "Use the original ImageNet-1k classifier (the only head `predict` knows so far).") var imagenet = false
     @Option(help: "How many classes to print per image.") var top = 5
-    @Option(help: "Weights file (default: weights/NAME.safetensors).") var weights: String?
+    @Option(help: "Weights file (default: NAME.safetensors in the home's weights/ folder).") var weights: String?
     @Flag(help: "One JSON line per file: {\"file\", \"top\": [{\"class\", \"label\", \"p\"}]}.") var json = false
     @Argument(help: "PNG files.") var files: [String]
 
@@ -24,7 +25,7 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        let net = try PretrainedWeights.load(arch: backbone, from: weights ?? PretrainedWeights.defaultPath(arch: backbone))
+        let net = try PretrainedWeights.load(arch: backbone, from: weights ?? ExperimentPaths().weightsFile(backbone))
         let p = net.spec.preprocessing, r = p.resolution
         for chunk in stride(from: 0, to: files.count, by: 16).map({ Array(files[$0..<min($0 + 16, files.count)]) }) {
             let x = try ImageBatch.load(chunk, resizeShorterSide: p.resizeTo, crop: r, mean: p.mean, std: p.std)

@@ -32,6 +32,11 @@ struct Runs: ParsableCommand {
     func run() throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDir), isDir.boolValue else {
+            // The home's runs folder appears with the first run; a folder the user named must exist.
+            if folder.path == ExperimentPaths().runs && !isDir.boolValue {
+                if !json { print("no runs yet (\(folder.path))") }
+                return
+            }
             throw ValidationError("\(folder.path): no such runs folder")
         }
         for path in RunRecords.list(root: folder.path) {

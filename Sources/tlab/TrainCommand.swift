@@ -24,7 +24,7 @@ struct Train: ParsableCommand {
     @Option(help: "Training batch size.") var batchSize: Int?
     @Option(help: "Input resolution (default: the backbone's).") var res: Int?
     @OptionGroup var folder: RunsFolder
-    @Option(help: "Feature cache folder.") var cache = "experiments/cache"
+    @Option(help: "Feature cache folder.") var cache = ExperimentPaths().cache
     @Flag(help: "Run a frozen prefix of groups on every step instead of caching its output.") var noPrefixCache = false
     @Flag(help: "JSON lines on stdout.") var json = false
 

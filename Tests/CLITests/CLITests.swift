@@ -6,10 +6,13 @@ import Foundation
 final class CLITests: XCTestCase {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
 
-    /// The tlab executable next to this test bundle (same build folder and configuration).
+    /// The tlab executable next to this test bundle (same build folder and configuration) — on Linux the
+    /// bundle is an executable in the build folder, elsewhere a directory in it.
     var tlab: URL {
         let bundleDir = Bundle.main.bundleURL.deletingLastPathComponent()
-        let candidates = [bundleDir.appendingPathComponent("tlab"), root.appendingPathComponent(".build/release/tlab")]
+        let executableDir = Bundle.main.executableURL?.deletingLastPathComponent()
+        let candidates = [executableDir?.appendingPathComponent("tlab"), Bundle.main.bundleURL.appendingPathComponent("tlab"),
+                          bundleDir.appendingPathComponent("tlab"), root.appendingPathComponent(".build/release/tlab")].compactMap { $0 }
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[1]
     }
 

@@ -25,6 +25,22 @@ final class FolderDatasetTests: XCTestCase {
         XCTAssertEqual(Set(split!.train).intersection(split!.validation), [])
     }
 
+    /// Datasets named by a relative path record absolute sample paths, so runs resolve them from anywhere.
+    func testSamplePathsAreAbsoluteWhateverTheRootIsGivenAs() throws {
+        for f in ["rel/a/1.png", "rel/b/2.png", "rel/img/3.png"] { try write(f) }
+        try "img/3.png,x\na/1.png,y\n".write(to: root.appendingPathComponent("rel/set.csv"), atomically: true, encoding: .utf8)
+        let before = FileManager.default.currentDirectoryPath
+        XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(root.path))
+        defer { FileManager.default.changeCurrentDirectoryPath(before) }
+        let folder = try LabeledDataset.imageFolder(root: "rel/../rel").dataset
+        XCTAssertEqual(folder.samples.map(\.path).first, root.appendingPathComponent("rel/a/1.png").path)
+        XCTAssertEqual(folder.name, "rel")
+        let csv = try LabeledDataset.csvManifest(path: "rel/set.csv")
+        XCTAssertEqual(csv.samples.map(\.path), [root.appendingPathComponent("rel/img/3.png").path, root.appendingPathComponent("rel/a/1.png").path])
+        XCTAssertEqual(FilePath.absolute("/x/y"), "/x/y")
+        XCTAssertEqual(FilePath.absolute("x/./y"), root.appendingPathComponent("x/y").path)
+    }
+
     func testCSVManifestWithGroupsAndErrors() throws {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let csv = root.appendingPathComponent("set.csv")
