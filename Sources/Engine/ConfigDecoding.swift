@@ -2,20 +2,22 @@ import Foundation
 import Layers
 
 // Hand-written configs may leave out any field that has a default; only name, dataset, backbone and groups
-// are required. (Synthesised Decodable would demand every key.)
+// are required. (Synthesised Decodable would demand every key.) A key no field has is refused (`UnknownKeys`).
 
 extension KeyedDecodingContainer {
     func value<T: Decodable>(_ key: Key, or fallback: T) throws -> T { try decodeIfPresent(T.self, forKey: key) ?? fallback }
 }
 
 extension ExperimentConfig {
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case version, name, dataset, split, backbone, resolution, groups, head, optimizer, momentum, weightDecay,
              schedule, epochs, batchSize, patience, seed, augmentation, unfreezeEvery
     }
 
     public init(from decoder: Decoder) throws {
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        if c.contains(.schedule) { try Self.refuseUnknownScheduleKeys(decoder) }
         let d = ExperimentConfig(name: "", dataset: .elpv, backbone: "", groups: [:])
         version = try c.value(.version, or: d.version)
         name = try c.decode(String.self, forKey: .name)
@@ -40,11 +42,35 @@ extension ExperimentConfig {
     public init(name: String, dataset: DatasetConfig, backbone: String, groups: [String: GroupPolicy]) {
         self.name = name; self.dataset = dataset; self.backbone = backbone; self.groups = groups
     }
+
+    /// `Schedule` (in Layers) decodes as `{"cosine": {"warmupSteps": N, "minFactor": F}}`; its keys are checked
+    /// here: the kind, then the kind's parameters.
+    static let scheduleKeys = ["constant": [String](), "step": ["every", "gamma"], "cosine": ["warmupSteps", "minFactor"],
+                               "oneCycle": ["pctStart", "divFactor", "finalDivFactor"]]
+    static func refuseUnknownScheduleKeys(_ decoder: Decoder) throws {
+        let kinds = ["constant", "step", "cosine", "oneCycle"]
+        try UnknownKeys.check(decoder, known: kinds, at: ["schedule"])
+        let container = try decoder.container(keyedBy: UnknownKeys.AnyKey.self)
+            .nestedContainer(keyedBy: UnknownKeys.AnyKey.self, forKey: .init(stringValue: "schedule"))
+        for kind in container.allKeys.map(\.stringValue) where kinds.contains(kind) {
+            try UnknownKeys.check(decoder, known: scheduleKeys[kind]!, at: ["schedule", kind])
+        }
+    }
+}
+
+extension DatasetConfig {
+    enum CodingKeys: String, CodingKey, CaseIterable { case kind, path }
+    public init(from decoder: Decoder) throws {
+        try decoder.refuseUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(Kind.self, forKey: .kind); path = try c.decodeIfPresent(String.self, forKey: .path)
+    }
 }
 
 extension HeadConfig {
-    enum CodingKeys: String, CodingKey { case kind, hidden, dropout, learningRate }
+    enum CodingKeys: String, CodingKey, CaseIterable { case kind, hidden, dropout, learningRate }
     public init(from decoder: Decoder) throws {
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self), d = HeadConfig()
         kind = try c.value(.kind, or: d.kind); hidden = try c.decodeIfPresent(Int.self, forKey: .hidden)
         dropout = try c.value(.dropout, or: d.dropout); learningRate = try c.value(.learningRate, or: d.learningRate)
@@ -52,8 +78,9 @@ extension HeadConfig {
 }
 
 extension SplitConfig {
-    enum CodingKeys: String, CodingKey { case validationFraction, seed, folds, fold }
+    enum CodingKeys: String, CodingKey, CaseIterable { case validationFraction, seed, folds, fold }
     public init(from decoder: Decoder) throws {
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self), d = SplitConfig()
         validationFraction = try c.value(.validationFraction, or: d.validationFraction); seed = try c.value(.seed, or: d.seed)
         folds = try c.decodeIfPresent(Int.self, forKey: .folds); fold = try c.value(.fold, or: d.fold)
@@ -61,8 +88,9 @@ extension SplitConfig {
 }
 
 extension AugmentationConfig {
-    enum CodingKeys: String, CodingKey { case randomResizedCrop, cropScale, horizontalFlip, verticalFlip, rotationDegrees, brightness, contrast }
+    enum CodingKeys: String, CodingKey, CaseIterable { case randomResizedCrop, cropScale, horizontalFlip, verticalFlip, rotationDegrees, brightness, contrast }
     public init(from decoder: Decoder) throws {
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self), d = AugmentationConfig()
         randomResizedCrop = try c.value(.randomResizedCrop, or: d.randomResizedCrop)
         cropScale = try c.value(.cropScale, or: d.cropScale)
@@ -73,8 +101,9 @@ extension AugmentationConfig {
 }
 
 extension GroupPolicy {
-    enum CodingKeys: String, CodingKey { case trainable, learningRate, batchNorm }
+    enum CodingKeys: String, CodingKey, CaseIterable { case trainable, learningRate, batchNorm }
     public init(from decoder: Decoder) throws {
+        try decoder.refuseUnknownKeys(CodingKeys.self)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         trainable = try c.decode(Bool.self, forKey: .trainable)
         learningRate = try c.decodeIfPresent(Double.self, forKey: .learningRate)

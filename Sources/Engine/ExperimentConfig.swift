@@ -250,18 +250,39 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         return try e.encode(self)
     }
 
-    /// Decodes and reports the first missing or mistyped field by its path.
+    /// Decodes and reports the first unknown, missing or mistyped field by its path. Unknown keys come first
+    /// (the first in the file is named, with the nearest known key, and the others listed): a misspelt key is
+    /// usually why a required one is missing.
     public static func decode(_ data: Data) throws -> ExperimentConfig {
-        do { return try JSONDecoder().decode(ExperimentConfig.self, from: data) }
-        catch let DecodingError.keyNotFound(key, ctx) {
-            throw Invalid(field: (ctx.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."), reason: "missing")
-        } catch let DecodingError.typeMismatch(type, ctx) {
-            throw Invalid(field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: "expected \(type)")
-        } catch let DecodingError.valueNotFound(type, ctx) {
-            throw Invalid(field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: "expected \(type), got null")
-        } catch let DecodingError.dataCorrupted(ctx) {
-            throw Invalid(field: ctx.codingPath.map(\.stringValue).joined(separator: ".").isEmpty ? "(file)" : ctx.codingPath.map(\.stringValue).joined(separator: "."),
-                          reason: ctx.debugDescription)
+        let decoder = JSONDecoder(), unknown = UnknownKeys.Collector()
+        decoder.userInfo[UnknownKeys.Collector.key] = unknown
+        func refuseUnknown() throws {
+            if !unknown.found.isEmpty { throw UnknownKeys.error(unknown.found, in: String(decoding: data, as: UTF8.self)) }
+        }
+        do {
+            let c = try decoder.decode(ExperimentConfig.self, from: data)
+            try refuseUnknown()
+            return c
+        } catch let e as DecodingError {
+            try refuseUnknown()
+            throw describe(e)
+        }
+    }
+
+    /// A decoding error as the field it is about and the reason.
+    static func describe(_ error: DecodingError) -> Error {
+        switch error {
+        case let .keyNotFound(key, ctx):
+            return Invalid(field: (ctx.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."), reason: "missing")
+        case let .typeMismatch(type, ctx):
+            return Invalid(field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: "expected \(type)")
+        case let .valueNotFound(type, ctx):
+            return Invalid(field: ctx.codingPath.map(\.stringValue).joined(separator: "."), reason: "expected \(type), got null")
+        case let .dataCorrupted(ctx):
+            let field = ctx.codingPath.map(\.stringValue).joined(separator: ".")
+            return Invalid(field: field.isEmpty ? "(file)" : field, reason: ctx.debugDescription)
+        @unknown default:
+            return error
         }
     }
 }

@@ -17,9 +17,17 @@ extension LabeledDataset {
                 return !name.hasPrefix(".") && fm.fileExists(atPath: (path as NSString).appendingPathComponent(name), isDirectory: &d) && d.boolValue
             }.sorted()
         }
+        // The PNG files of a class folder; every other visible entry is counted as left out, never skipped silently.
+        var skipped = 0
         func pngs(_ path: String) -> [String] {
-            ((try? fm.contentsOfDirectory(atPath: path)) ?? []).filter { $0.lowercased().hasSuffix(".png") }.sorted()
-                .map { (path as NSString).appendingPathComponent($0) }
+            var files: [String] = []
+            for name in (try? fm.contentsOfDirectory(atPath: path)) ?? [] where !name.hasPrefix(".") {
+                let full = (path as NSString).appendingPathComponent(name)
+                var isDir: ObjCBool = false
+                if name.lowercased().hasSuffix(".png"), fm.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue { files.append(full) }
+                else { skipped += 1 }
+            }
+            return files.sorted()
         }
         let top = subfolders(root)
         let hasSplit = top.contains("train") && (top.contains("val") || top.contains("validation"))
@@ -40,7 +48,8 @@ extension LabeledDataset {
                 }
             }
             guard !train.isEmpty, !val.isEmpty else { throw DatasetError("\(root): train/ or \(valName)/ holds no PNG images") }
-            return (LabeledDataset(name: (root as NSString).lastPathComponent, classNames: classes, samples: samples), (train, val))
+            return (LabeledDataset(name: (root as NSString).lastPathComponent, classNames: classes, samples: samples, skippedFiles: skipped),
+                    (train, val))
         }
         let classes = top
         guard classes.count >= 2 else { throw DatasetError("\(root): needs at least two class folders (root/CLASS/*.png), found \(classes.count)") }
@@ -50,7 +59,7 @@ extension LabeledDataset {
             guard !files.isEmpty else { throw DatasetError("\(root)/\(c): no PNG images") }
             samples += files.map { Sample(path: $0, label: label, group: nil) }
         }
-        return (LabeledDataset(name: (root as NSString).lastPathComponent, classNames: classes, samples: samples), nil)
+        return (LabeledDataset(name: (root as NSString).lastPathComponent, classNames: classes, samples: samples, skippedFiles: skipped), nil)
     }
 
     /// A CSV manifest with lines `path,label[,group]` (a header line starting with `path` is skipped; paths

@@ -15,8 +15,12 @@ public struct LabeledDataset: Sendable {
     public let samples: [Sample]
     public var groupNames: [String] { Array(Set(samples.compactMap(\.group))).sorted() }
     public var labels: [Int] { samples.map(\.label) }
-    public init(name: String, classNames: [String], samples: [Sample]) {
-        self.name = name; self.classNames = classNames; self.samples = samples
+    /// Entries of an image folder's class folders that are not PNG files (other files, subfolders) and so were
+    /// left out; hidden ones (`.DS_Store`) are not counted. Always 0 for ELPV and CSV manifests, which list
+    /// their images.
+    public let skippedFiles: Int
+    public init(name: String, classNames: [String], samples: [Sample], skippedFiles: Int = 0) {
+        self.name = name; self.classNames = classNames; self.samples = samples; self.skippedFiles = skippedFiles
     }
 
     public var classCounts: [Int] {

@@ -27,6 +27,7 @@ struct Features: ParsableCommand {
         case let p where p.hasSuffix(".csv"): data = try LabeledDataset.csvManifest(path: p)
         default: data = try LabeledDataset.imageFolder(root: dataset).dataset
         }
+        if data.skippedFiles > 0 && !json { print(skippedFilesNote(data.skippedFiles, dataset: data.name)) }
         let weightsPath = weights ?? ExperimentPaths().weightsFile(backbone)
         let net = try PretrainedWeights.load(arch: backbone, from: weightsPath)
         let crop = res ?? net.spec.preprocessing.resolution

@@ -116,6 +116,7 @@ struct Train: ParsableCommand {
         }
         switch event {
         case .failed(let f): progress.clear(); print("failed: \(f.reason)")
+        case .started(let s) where s.skippedFiles > 0: print(skippedFilesNote(s.skippedFiles, dataset: s.dataset))
         case .resumed(let p): print("resuming at epoch \(p.epoch), step \(p.step)")
         case .unfroze(let u): progress.clear(); print("epoch \(u.epoch): unfroze \(u.groups.joined(separator: ", "))")
         case .progress(let p):

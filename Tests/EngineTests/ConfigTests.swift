@@ -108,6 +108,44 @@ final class ConfigTests: XCTestCase {
         }
     }
 
+    /// The issue's example: it used to run 30 epochs at batch 32 and lr 1e-3 and exit 0.
+    func testUnknownKeysAreRefusedAtEveryLevelWithTheNearestKnownName() throws {
+        func refusal(_ json: String) -> String {
+            do { _ = try ExperimentConfig.decode(Data(json.utf8)); return "accepted" } catch { return "\(error)" }
+        }
+        let base = #""name":"x","dataset":{"kind":"elpv"},"backbone":"resnet18","groups":{"early":{"trainable":false},"intermediate":{"trainable":false},"final":{"trainable":false}}"#
+        XCTAssertEqual(refusal("{" + base + #","epoch":3,"batch_size":8,"head":{"learningrate":0.5}}"#),
+                       "config field `epoch`: unknown key; did you mean `epochs`?; also unknown: `batch_size` (did you mean `batchSize`?), `head.learningrate` (did you mean `learningRate`?)")
+        XCTAssertEqual(refusal("{" + base + #","head":{"learningrate":0.5}}"#), "config field `head.learningrate`: unknown key; did you mean `learningRate`?")
+        // Every level: each object names its own path.
+        let cases: [(String, String)] = [
+            (#""dataset":{"kind":"elpv","pth":"x"}"#, "dataset.pth"),
+            (#""split":{"validation":0.2}"#, "split.validation"),
+            (#""augmentation":{"hflip":true}"#, "augmentation.hflip"),
+            (#""schedule":{"cosine":{"warmup":5,"minFactor":0.1}}"#, "schedule.cosine.warmup"),
+            (#""schedule":{"cosin":{"warmupSteps":5,"minFactor":0.1}}"#, "schedule.cosin"),
+        ]
+        for (field, path) in cases {
+            let json = "{" + base.replacingOccurrences(of: #""dataset":{"kind":"elpv"},"#, with: field.hasPrefix(#""dataset""#) ? "" : #""dataset":{"kind":"elpv"},"#) + "," + field + "}"
+            XCTAssertTrue(refusal(json).hasPrefix("config field `\(path)`: unknown key"), "\(path): \(refusal(json))")
+        }
+        XCTAssertEqual(refusal(#"{"name":"x","dataset":{"kind":"elpv"},"backbone":"resnet18","groups":{"early":{"trainable":true,"learning_rate":0.1}}}"#),
+                       "config field `groups.early.learning_rate`: unknown key; did you mean `learningRate`?")
+        // A misspelt required key is reported as unknown (with the fix), not as the missing one.
+        XCTAssertEqual(refusal(#"{"name":"x","dataset":{"kind":"elpv"},"backbon":"resnet18","groups":{}}"#),
+                       "config field `backbon`: unknown key; did you mean `backbone`?")
+        // Nothing near: the known keys are listed.
+        XCTAssertTrue(refusal("{" + base + #","colour":"red"}"#).hasPrefix("config field `colour`: unknown key; known: version, name, dataset"))
+        XCTAssertEqual(Suggestion.nearest("epoch", in: ["epochs", "seed"]), "epochs")
+        XCTAssertNil(Suggestion.nearest("colour", in: ["epochs", "seed"]))
+        // Every shipped and generated config still decodes.
+        let full = try ExperimentConfig.preset(.gradual, backbone: "resnet18", dataset: .elpv).encoded()
+        XCTAssertNoThrow(try ExperimentConfig.decode(full))
+        var withSchedule = ExperimentConfig.preset(.fineTuneAll, backbone: "resnet18", dataset: .elpv)
+        withSchedule.schedule = .defaultOneCycle
+        XCTAssertEqual(try ExperimentConfig.decode(try withSchedule.encoded()), withSchedule)
+    }
+
     func testShippedPresetFilesMatchTheCode() throws {
         let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../experiments")
         for preset in ExperimentConfig.Preset.allCases {

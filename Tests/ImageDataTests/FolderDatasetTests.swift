@@ -41,6 +41,20 @@ final class FolderDatasetTests: XCTestCase {
         XCTAssertEqual(FilePath.absolute("x/./y"), root.appendingPathComponent("x/y").path)
     }
 
+    /// What is not a PNG in a class folder is left out and counted; hidden files are not counted.
+    func testFilesThatAreNotImagesAreCounted() throws {
+        for f in ["set/a/1.png", "set/a/2.PNG", "set/b/3.png", "set/train.png/x.png"] { try write(f) }
+        let fm = FileManager.default
+        for f in ["set/a/notes.txt", "set/b/4.jpg", "set/b/.DS_Store", "set/README.md"] {
+            fm.createFile(atPath: root.appendingPathComponent(f).path, contents: Data("x".utf8))
+        }
+        try fm.createDirectory(at: root.appendingPathComponent("set/b/nested"), withIntermediateDirectories: true)
+        let d = try LabeledDataset.imageFolder(root: root.appendingPathComponent("set").path).dataset
+        XCTAssertEqual(d.classNames, ["a", "b", "train.png"])
+        XCTAssertEqual(d.samples.count, 4)
+        XCTAssertEqual(d.skippedFiles, 3, "notes.txt, 4.jpg and the nested folder; not .DS_Store, not the root's README")
+    }
+
     func testCSVManifestWithGroupsAndErrors() throws {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let csv = root.appendingPathComponent("set.csv")
