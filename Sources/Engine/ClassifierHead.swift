@@ -31,15 +31,12 @@ public struct ClassifierHead {
         -> (ClassificationMetrics, [ValidationSample]) {
         let logits = head.forward(x, mode: .inference)
         let (l, _) = SoftmaxCrossEntropy()(logits: logits, targets: y)
-        let c = classNames.count
         var samples: [ValidationSample] = []
         for i in 0..<y.count {
-            let row = (0..<c).map { Double(logits[i, $0]) }
-            let top = row.max()!
-            let exps = row.map { exp($0 - top) }, total = exps.reduce(0, +)
-            let probs = exps.map { $0 / total }
+            let row = Probabilities.row(logits, i)
+            let probs = Probabilities.softmax(row)
             samples.append(ValidationSample(index: indices.isEmpty ? i : indices[i], file: files.isEmpty ? "" : files[i], truth: y[i],
-                                            prediction: row.indices.max { row[$0] < row[$1] }!,
+                                            prediction: Probabilities.argmax(row),
                                             loss: -log(max(probs[y[i]], .leastNormalMagnitude)), probabilities: probs,
                                             group: i < groups.count ? groups[i] : nil))
         }

@@ -137,10 +137,9 @@ public enum Experiment {
         let featureExtraction = strategy == .featureExtraction
         let prefix = featureExtraction || paths.cacheFrozenPrefix ? cachedPrefix(c, net: net, crop: crop, images: data.samples.count) : nil
         if let prefix {
-            let boundary = prefix.groups.count == ExperimentConfig.groupOrder.count ? "features" : "after-\(prefix.groups.last!)"
             let cached: Tensor
             do {
-                (cached, featureSeconds, hit) = try cachedActivations(c, net: net, through: prefix.end, boundary: boundary, weightsPath: weightsPath,
+                (cached, featureSeconds, hit) = try cachedActivations(c, net: net, through: prefix.end, weightsPath: weightsPath,
                                                                       crop: crop, data: data, paths: paths, control: control,
                                                                       log: log.callAsFunction)
             } catch is StoppedDuringFeatures {
@@ -208,61 +207,35 @@ public enum Experiment {
         return perImage * images * 4 <= 2 << 30 ? (prefix, end) : nil
     }
 
-    /// The output of the backbone's first `end` children for every image, from the cache when nothing it
-    /// depends on changed, else one inference pass.
-    static func cachedActivations(_ c: ExperimentConfig, net: Backbone, through end: Int, boundary: String, weightsPath: String, crop: Int,
+    /// The output of the backbone's first `end` children for every image (`CachedPass`), with a `progress`
+    /// event per batch and `features_ready` at the end; a stop request ends a computed pass at the next batch.
+    static func cachedActivations(_ c: ExperimentConfig, net: Backbone, through end: Int, weightsPath: String, crop: Int,
                                   data: LabeledDataset, paths: ExperimentPaths, control: TrainingControl,
                                   log: (TrainingEvent) -> Void) throws -> (Tensor, Double, Bool) {
-        let files = data.samples.map(\.path)
-        let key = FeatureCache.Key(weights: try sha256Hex(ofFile: weightsPath), backbone: c.backbone, boundary: boundary,
-                                   preprocessing: FeatureExtraction.describe(resize: crop, crop: crop, mean: net.spec.preprocessing.mean, std: net.spec.preprocessing.std),
-                                   images: try contentHashes(files))
-        let cache = FeatureCache(directory: paths.cache)
-        let f0 = Date()
-        var hit = true
-        let features: Tensor
-        if let cached = cache.load(key), cached.shape.first == files.count {
-            features = cached
-        } else {
-            hit = false
-            let prefix = Sequential(Array(net.features.children[..<end]))
-            features = try FeatureExtraction.activations(of: files, through: prefix, preprocessing: net.spec.preprocessing, resize: crop,
-                                                         crop: crop, batchSize: c.batchSize) { done in
-                let t = Date().timeIntervalSince(f0), rate = Double(done) / max(t, 1e-9)
-                log(.progress(.init(phase: boundary == "features" ? "features" : "prefix", done: done, total: files.count,
-                                    imagesPerSecond: rate, etaSeconds: Double(files.count - done) / max(rate, 1e-9))))
-                // A stop during the backbone pass ends it at the next batch; nothing is cached half-done.
-                if control.isStopRequested { throw StoppedDuringFeatures() }
-            }
-            try cache.store(features, for: key)
+        let pass = CachedPass(net: net, through: end, weightsFile: weightsPath, crop: crop, batchSize: c.batchSize)
+        let result = try pass.run(data.samples.map(\.path), cache: FeatureCache(directory: paths.cache)) { progress in
+            log(.progress(progress))
+            // A stop during the backbone pass ends it at the next batch; nothing is cached half-done.
+            if control.isStopRequested { throw StoppedDuringFeatures() }
         }
-        let seconds = Date().timeIntervalSince(f0)
-        log(.featuresReady(.init(cacheHit: hit, seconds: seconds)))
-        return (features, seconds, hit)
+        log(.featuresReady(.init(cacheHit: result.cacheHit, seconds: result.seconds)))
+        return (result.output, result.seconds, result.cacheHit)
     }
 
     struct StoppedDuringFeatures: Error {}
 
+    /// The config's dataset and the train / validation indices of its split: the dataset's own (train/ and
+    /// val/ folders) or the config's stratified or k-fold split.
     public static func loadData(_ c: ExperimentConfig, paths: ExperimentPaths) throws
         -> (LabeledDataset, train: [Int], validation: [Int], positive: ((Int) -> Bool)?) {
-        switch c.dataset.kind {
-        case .elpv:
-            let d = try ELPV.load(root: c.dataset.path ?? paths.elpvRoot)
-            let s = c.split.indices(labels: d.labels)
-            return (d, s.train, s.validation, ELPV.isDefective(classIndex:))
-        case .csv:
-            let d = try LabeledDataset.csvManifest(path: c.dataset.path!)
-            let s = c.split.indices(labels: d.labels)
-            return (d, s.train, s.validation, nil)
-        case .folder:
-            let (d, predefined) = try LabeledDataset.imageFolder(root: c.dataset.path!)
-            // A train/ + val/ layout is the split; folds over it would mix the two.
-            if let p = predefined {
-                if c.split.folds != nil { throw ExperimentError("\(c.dataset.path!): has train/ and val/ folders, which fix the split; remove split.folds") }
-                return (d, p.train, p.validation, nil)
-            }
-            let s = c.split.indices(labels: d.labels)
-            return (d, s.train, s.validation, nil)
+        let loaded = try c.dataset.load(paths: paths)
+        let d = loaded.dataset
+        // A train/ + val/ layout is the split; folds over it would mix the two.
+        if let p = loaded.predefinedSplit {
+            if c.split.folds != nil { throw ExperimentError("\(c.dataset.path ?? d.name): has train/ and val/ folders, which fix the split; remove split.folds") }
+            return (d, p.train, p.validation, loaded.positive)
         }
+        let s = c.split.indices(labels: d.labels)
+        return (d, s.train, s.validation, loaded.positive)
     }
 }

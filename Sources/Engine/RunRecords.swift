@@ -156,8 +156,10 @@ public enum RunRecords {
     }
 
     /// Recomputes a run's validation metrics with its best checkpoint (head, and backbone when it was fine-tuned)
-    /// on the validation images its split.json names.
-    public static func evaluate(_ run: String, paths: ExperimentPaths = ExperimentPaths()) throws -> ClassificationMetrics {
+    /// on the validation images its split.json names. `progress` hears after every batch of the backbone pass
+    /// (phase `eval`).
+    public static func evaluate(_ run: String, paths: ExperimentPaths = ExperimentPaths(),
+                                progress: (TrainingEvent.Progress) -> Void = { _ in }) throws -> ClassificationMetrics {
         let c = try config(run)
         let split = try split(run)
         let (data, _, _, positive) = try Experiment.loadData(c, paths: paths)
@@ -172,8 +174,11 @@ public enum RunRecords {
         try TrainingCheckpoint.loadModel(try Safetensors.read(path: file), backbone: net.features, head: head, file: file)
         let groupOf = Dictionary(data.samples.map { ($0.path, $0.group) }, uniquingKeysWith: { a, _ in a })
         let files = split.files.map(absolutePath)
+        let t0 = Date()
         let features = try FeatureExtraction.features(of: valIdx.map { files[$0] }, backbone: net, resize: crop, crop: crop,
-                                                      batchSize: c.batchSize)
+                                                      batchSize: c.batchSize) { done in
+            progress(.measured(phase: "eval", done: done, total: valIdx.count, seconds: Date().timeIntervalSince(t0)))
+        }
         return scorer.evaluate(head, features, valIdx.map { split.labels[$0] }, valIdx.map { groupOf[files[$0]] ?? nil }).0
     }
 }

@@ -57,7 +57,8 @@ public enum TrainingEvent: Codable, Sendable, Equatable {
     }
 
     public struct Progress: Codable, Sendable, Equatable {
-        /// `features` (pooled features of the whole backbone) or `prefix` (a frozen prefix's activations).
+        /// `features` (pooled features of the whole backbone) or `prefix` (a frozen prefix's activations) in a
+        /// run's log; `eval` for `RunRecords.evaluate`'s pass (never logged).
         public var phase: String
         public var done, total: Int
         public var imagesPerSecond, etaSeconds: Double
@@ -288,7 +289,7 @@ public enum TrainingEvent: Codable, Sendable, Equatable {
     }
 
     /// The metrics.jsonl line (and `tlab train --json` line) of this event, without its newline.
-    public var jsonLine: String { String(decoding: (try? JSONLines.encode(self)) ?? Data(), as: UTF8.self) }
+    public var jsonLine: String { (try? JSONLines.string(self)) ?? "" }
 }
 
 /// One validation image's outcome, for the worst-mistakes view and validation.json.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Backbones
+import Engine
 import Kernels
 import Layers
 
@@ -35,23 +36,44 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         switch kind {
-        case .gemm: benchGEMM()
-        case .conv: benchConv()
-        case .forward, .train: benchBackbone(train: kind == .train)
+        case .gemm: try benchGEMM()
+        case .conv: try benchConv()
+        case .forward, .train: try benchBackbone(train: kind == .train)
         }
     }
 
-    func benchGEMM() {
+    /// What `bench gemm --json` prints.
+    struct GEMMLine: Encodable { var bench = "gemm", n: Int, gflops: Double }
+    /// What `bench forward|train --json` prints.
+    struct BackboneLine: Encodable {
+        var backbone, mode: String
+        var res, batch: Int
+        var imagesPerSecond, peakRSSMegabytes: Double
+        enum CodingKeys: String, CodingKey { case backbone, mode, res, batch, imagesPerSecond = "img_per_s", peakRSSMegabytes = "peak_rss_mb" }
+    }
+    /// What `bench conv --json` prints per layer shape (`shape`: in, out, kernel, stride, side, groups).
+    struct ConvLine: Encodable {
+        var bench = "conv", net, layer: String
+        var batch: Int
+        var shape: [Int]
+        var forwardGFLOPs, backwardGFLOPs, forwardMilliseconds, backwardMilliseconds: Double
+        enum CodingKeys: String, CodingKey {
+            case bench, net, layer, batch, shape
+            case forwardGFLOPs = "forward_gflops", backwardGFLOPs = "backward_gflops", forwardMilliseconds = "forward_ms", backwardMilliseconds = "backward_ms"
+        }
+    }
+
+    func benchGEMM() throws {
         var g = SeededGenerator(seed: 1)
         let a = Tensor.randomUniform([n, n], -1, 1, generator: &g), b = Tensor.randomUniform([n, n], -1, 1, generator: &g)
         let c = Tensor(zeros: [n, n])
         let t = bestTime(reps: reps) { sgemm(m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, c: c.data, ldc: n) }
         let gflops = 2 * Double(n) * Double(n) * Double(n) / t / 1e9
-        if json { print(jsonLine([("bench", "gemm"), ("n", n), ("gflops", gflops)])) }
+        if json { print(try JSONLines.string(GEMMLine(n: n, gflops: gflops))) }
         else { print(String(format: "sgemm %d³: %.1f GFLOP/s (%.1f ms)", n, gflops, t * 1000)) }
     }
 
-    func benchBackbone(train: Bool) {
+    func benchBackbone(train: Bool) throws {
         let net = Backbones.make(backbone)!
         let r = res ?? net.spec.preprocessing.resolution
         var gen = SeededGenerator(seed: 3)
@@ -74,8 +96,8 @@ struct Bench: ParsableCommand {
         if profile && !train { printProfile(net, x) }
         let ips = Double(batch) / t
         if json {
-            print(jsonLine([("backbone", backbone), ("mode", train ? "train" : "forward"), ("res", r), ("batch", batch),
-                            ("img_per_s", ips), ("peak_rss_mb", peakRSSMegabytes())]))
+            print(try JSONLines.string(BackboneLine(backbone: backbone, mode: train ? "train" : "forward", res: r, batch: batch,
+                                                    imagesPerSecond: ips, peakRSSMegabytes: peakRSSMegabytes())))
         } else {
             print(String(format: "%@ %@ @%d batch %d: %.1f img/s (%.0f ms/batch), peak RSS %.0f MB",
                          backbone, train ? "train" : "forward", r, batch, ips, t * 1000, peakRSSMegabytes()))
@@ -133,7 +155,7 @@ struct Bench: ParsableCommand {
         .init(net: "efficientnet_lite0", name: "head 1x1 @7", cin: 320, cout: 1280, k: 1, s: 1, hw: 7, groups: 1, padding: .same),
     ]
 
-    func benchConv() {
+    func benchConv() throws {
         var gen = SeededGenerator(seed: 2)
         for c in Self.convCases {
             let g = ConvGeometry(batch: batch, inChannels: c.cin, height: c.hw, width: c.hw, outChannels: c.cout,
@@ -147,10 +169,9 @@ struct Bench: ParsableCommand {
             }
             let fwd = g.flops / tf / 1e9, bwd = 2 * g.flops / tb / 1e9
             if json {
-                print(jsonLine([("bench", "conv"), ("net", c.net), ("layer", c.name), ("batch", batch),
-                                ("shape", [c.cin, c.cout, c.k, c.s, c.hw, c.groups]),
-                                ("forward_gflops", fwd), ("backward_gflops", bwd),
-                                ("forward_ms", tf * 1000), ("backward_ms", tb * 1000)]))
+                print(try JSONLines.string(ConvLine(net: c.net, layer: c.name, batch: batch, shape: [c.cin, c.cout, c.k, c.s, c.hw, c.groups],
+                                                    forwardGFLOPs: fwd, backwardGFLOPs: bwd, forwardMilliseconds: tf * 1000,
+                                                    backwardMilliseconds: tb * 1000)))
             } else {
                 print(String(format: "%-20@ %-18@ fwd %7.1f GFLOP/s %8.2f ms   bwd %7.1f GFLOP/s %8.2f ms",
                              c.net as NSString, c.name as NSString, fwd, tf * 1000, bwd, tb * 1000))

@@ -24,21 +24,3 @@ func peakRSSMegabytes() -> Double {
     }
     return 0
 }
-
-/// One JSON object per line, keys in the given order (stable output for scripts).
-func jsonLine(_ pairs: [(String, Any)]) -> String {
-    func encode(_ v: Any) -> String {
-        switch v {
-        case let s as String:
-            let escaped = s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            return "\"\(escaped)\""
-        case let d as Double: return d.isFinite ? String(format: "%.4g", d) : "null"
-        case let f as Float: return encode(Double(f))
-        case let i as Int: return String(i)
-        case let b as Bool: return b ? "true" : "false"
-        case let a as [Any]: return "[" + a.map(encode).joined(separator: ",") + "]"
-        default: return "\"\(v)\""
-        }
-    }
-    return "{" + pairs.map { "\"\($0.0)\":\(encode($0.1))" }.joined(separator: ",") + "}"
-}

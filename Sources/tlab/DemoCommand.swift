@@ -23,7 +23,9 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         let t0 = now()
-        let dataset = try ELPV.load(root: data)
+        var paths = ExperimentPaths()
+        paths.elpvRoot = data
+        let dataset = try DatasetConfig.elpv.load(paths: paths).dataset
         let (trainIdx, valIdx) = Split.stratified(labels: dataset.labels, validationFraction: 0.25, seed: seed)
         print("ELPV: \(dataset.samples.count) images, classes \(dataset.classCounts), split \(trainIdx.count) train / \(valIdx.count) validation")
         let pixels = try loadImages(dataset.samples.map(\.path))
@@ -67,8 +69,7 @@ struct Demo: ParsableCommand {
                 let idx = valIdx[start..<min(start + 128, valIdx.count)]
                 let logits = net.forward(batchTensor(idx), mode: .inference)
                 for (b, i) in idx.enumerated() {
-                    let row = (0..<4).map { logits[b, $0] }
-                    let pred = row.indices.max { row[$0] < row[$1] }!, truth = dataset.samples[i].label
+                    let pred = Probabilities.argmax(Probabilities.row(logits, b)), truth = dataset.samples[i].label
                     if pred == truth { correct += 1 }
                     if ELPV.isDefective(classIndex: pred) == ELPV.isDefective(classIndex: truth) { correctBinary += 1 }
                 }

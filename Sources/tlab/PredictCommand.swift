@@ -24,6 +24,16 @@ struct Predict: ParsableCommand {
         guard !files.isEmpty else { throw ValidationError("give at least one PNG file") }
     }
 
+    /// What `predict --json` prints for one file.
+    struct Line: Encodable {
+        struct Top: Encodable {
+            var classIndex: Int, label: String, p: Double
+            enum CodingKeys: String, CodingKey { case classIndex = "class", label, p }
+        }
+        var file: String
+        var top: [Top]
+    }
+
     func run() throws {
         let net = try PretrainedWeights.load(arch: backbone, from: weights ?? ExperimentPaths().weightsFile(backbone))
         let p = net.spec.preprocessing, r = p.resolution
@@ -31,22 +41,15 @@ struct Predict: ParsableCommand {
             let x = try ImageBatch.load(chunk, resizeShorterSide: p.resizeTo, crop: r, mean: p.mean, std: p.std)
             let logits = net.logits(x)
             for (i, f) in chunk.enumerated() {
-                let row = (0..<1000).map { Double(logits[i, $0]) }
-                let m = row.max()!, e = row.map { exp($0 - m) }, z = e.reduce(0, +)
-                let best = row.indices.sorted { row[$0] > row[$1] }.prefix(top)
+                let p = Probabilities.softmax(Probabilities.row(logits, i))
+                let best = Probabilities.topK(p, top)
                 if json {
-                    let entries = best.map { "{\"class\":\($0),\"label\":\(quoted(imageNetClassNames[$0])),\"p\":\(String(format: "%.6f", e[$0] / z))}" }
-                    print("{\"file\":\(quoted(f)),\"top\":[\(entries.joined(separator: ","))]}")
+                    print(try JSONLines.string(Line(file: f, top: best.map { .init(classIndex: $0, label: imageNetClassNames[$0], p: p[$0]) })))
                 } else {
                     print(f)
-                    for c in best { print(String(format: "  %5.1f %%  %4d  %@", 100 * e[c] / z, c, imageNetClassNames[c])) }
+                    for c in best { print(String(format: "  %5.1f %%  %4d  %@", 100 * p[c], c, imageNetClassNames[c])) }
                 }
             }
         }
-    }
-
-    func quoted(_ s: String) -> String {
-        let data = try! JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
-        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
     }
 }

@@ -43,7 +43,7 @@ struct Runs: ParsableCommand {
             let id = (path as NSString).lastPathComponent
             let run: RunOverview
             do { run = try RunOverview.load(path) } catch {
-                print(json ? String(decoding: try JSONLines.encode(["run": id, "state": "unreadable", "reason": "\(error)"]), as: UTF8.self)
+                print(json ? try JSONLines.string(["run": id, "state": "unreadable", "reason": "\(error)"])
                            : "\(id)  unreadable: \(error)")
                 continue
             }
@@ -54,7 +54,7 @@ struct Runs: ParsableCommand {
                 let line = Line(run: id, state: run.state.label, strategy: run.strategy, backbone: run.config.backbone, dataset: run.dataset,
                                 reason: reason, resume: resume, epoch: run.epochsDone, epochs: run.config.epochs, valAccuracy: run.bestAccuracy,
                                 valBinaryAccuracy: run.bestBinaryAccuracy, wallSeconds: run.wallSeconds, summary: run.summary)
-                print(String(decoding: try JSONLines.encode(line), as: UTF8.self))
+                print(try JSONLines.string(line))
             } else {
                 var text = "\(id)  \(run.stateDescription)  \(run.strategy) \(run.config.backbone)  \(run.epochsDone)/\(run.config.epochs) epochs"
                 if let a = run.bestAccuracy { text += String(format: "  best val acc %.1f %%", 100 * a) }
@@ -116,13 +116,16 @@ struct Compare: ParsableCommand {
 }
 
 struct Eval: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Re-evaluate a run's best checkpoint (head, and backbone when fine-tuned) on the validation images of its split and print the confusion matrix.")
+    static let configuration = CommandConfiguration(abstract: "Re-evaluate a run's best checkpoint (head, and backbone when fine-tuned) on the validation images of its split and print the confusion matrix.",
+        discussion: "On a terminal a progress line shows the backbone pass.")
     @Argument(help: "Run id (a unique prefix is enough) or path.") var runID: String
     @OptionGroup var folder: RunsFolder
 
     func run() throws {
         let path = try RunRecords.resolve(runID, root: folder.path)
-        let m = try RunRecords.evaluate(path)
+        let progress = ProgressLine(json: false)
+        let m = try RunRecords.evaluate(path) { progress.show($0) }
+        progress.clear()
         print(String(format: "%@: val acc %.1f %%%@, loss %.4f, macro F1 %.3f", (path as NSString).lastPathComponent, 100 * m.accuracy,
                      m.binaryAccuracy.map { String(format: ", binary %.1f %%", 100 * $0) } ?? "", m.loss, m.macroF1))
         let w = max(8, (m.classNames.map(\.count).max() ?? 0) + 2)
