@@ -18,9 +18,9 @@ $(LITE0_WEIGHTS):
 build: setup
 	$(SWIFT_BUILD) --product tlab
 
-# Until the ncurses workbench exists: a real headless experiment (pretrained Lite0 features, new head, ELPV).
+# The workbench, on ELPV with EfficientNet-Lite0 and feature extraction selected: one Enter runs the seeds' experiment.
 run: build
-	$(TLAB) train --preset feature-extraction --dataset elpv
+	@$(TLAB)
 
 # Tests run in release: the numeric kernels are 10-50x slower in debug builds.
 test: setup

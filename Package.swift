@@ -48,9 +48,14 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Kernels", "Layers", "Backbones", "ImageData", "WeightsIO"], swiftSettings: optimized),
         // Terminal widgets drawn into an off-screen cell grid (no curses, no engine): charts, tables, fields, help.
         .target(name: "TerminalUI", swiftSettings: optimized),
+        // The ncurses workbench: screens rendered from one state, keys through per-screen tables, runs watched
+        // through their folders. No training logic.
+        // Built testable in release too, so its tests can render its internal screens off-screen (no numeric code here).
+        .target(name: "Workbench", dependencies: ["Engine", "Backbones", "ImageData", "Layers", "TerminalUI", "CNCursesW"],
+                swiftSettings: [.unsafeFlags(["-enable-testing"])]),
         // The command-line front end.
         .executableTarget(name: "tlab", dependencies: [
-            "Kernels", "Layers", "ImageData", "WeightsIO", "Backbones", "Engine",
+            "Kernels", "Layers", "ImageData", "WeightsIO", "Backbones", "Engine", "Workbench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
 
@@ -62,6 +67,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Backbones", "Layers", "Kernels", "ImageData", "WeightsIO"]),
         .testTarget(name: "CLITests", dependencies: ["tlab", "Engine"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
+        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "TerminalUI", "Engine"]),
         .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO", "Kernels"], exclude: ["Fixtures"]),
     ]
 )

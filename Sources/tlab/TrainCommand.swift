@@ -59,7 +59,7 @@ struct Train: ParsableCommand {
             if let dataset { c.dataset = Self.datasetConfig(dataset) }
             if let headLr { c.head.learningRate = headLr }
         } else {
-            c = try ExperimentConfig.preset(preset!, backbone: backbone ?? "efficientnet_lite0",
+            c = ExperimentConfig.preset(preset!, backbone: backbone ?? "efficientnet_lite0",
                                             dataset: Self.datasetConfig(dataset ?? "elpv"), headLR: headLr ?? 1e-3)
         }
         if let epochs { c.epochs = epochs }

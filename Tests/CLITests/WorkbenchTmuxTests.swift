@@ -1,0 +1,126 @@
+import XCTest
+import Engine
+import Foundation
+
+/// A tmux session driving the real `tlab` binary: keys in with send-keys, the screen out with capture-pane,
+/// always polling for text (never sleeping a guessed time).
+final class TmuxSession {
+    let socket: String, name = "wb"
+    init(command: String, width: Int, height: Int, environment: [String: String] = [:]) throws {
+        socket = "tlab-test-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        let env = environment.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        // The server this starts keeps whatever stdout it is given open for ever: give it none to wait on.
+        try tmux(["new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", "env \(env) \(command); sleep 30"], output: false)
+    }
+    /// Runs one tmux command and returns what it printed. posix_spawn and waitpid, not Foundation's Process:
+    /// the server `new-session` starts inherits the client's descriptors, and Process then never sees the
+    /// client end.
+    @discardableResult
+    func tmux(_ args: [String], output: Bool = true) throws -> String {
+        let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("\(socket)-\(Int.random(in: 0..<1_000_000)).out").path
+        defer { try? FileManager.default.removeItem(atPath: outFile) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output ? outFile : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ["/usr/bin/tmux", "-L", socket] + args
+        var cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, argv[0], &actions, nil, &cArgs, environ) == 0 else { throw XCTSkip("cannot run tmux") }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        return output ? ((try? String(contentsOfFile: outFile, encoding: .utf8)) ?? "") : ""
+    }
+    func keys(_ keys: String...) throws { try tmux(["send-keys", "-t", name] + keys) }
+    func type(_ text: String) throws { try tmux(["send-keys", "-t", name, "-l", text]) }
+    func capture() throws -> String { try tmux(["capture-pane", "-p", "-t", name]) }
+    func resize(_ w: Int, _ h: Int) throws { try tmux(["resize-window", "-t", name, "-x", "\(w)", "-y", "\(h)"]) }
+    /// Polls the screen until `predicate` holds; fails the test with the last screen after `timeout` seconds.
+    @discardableResult
+    func wait(_ what: String, timeout: Double = 60, file: StaticString = #filePath, line: UInt = #line, _ predicate: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var screen = ""
+        while Date() < deadline {
+            screen = try capture()
+            if predicate(screen) { return screen }
+            usleep(100_000)
+        }
+        XCTFail("timed out waiting for \(what); the screen was:\n\(screen)", file: file, line: line)
+        throw XCTSkip("giving up after a timeout")
+    }
+    @discardableResult
+    func wait(for text: String, timeout: Double = 60, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        try wait("'\(text)'", timeout: timeout, file: file, line: line) { $0.contains(text) }
+    }
+    func kill() { _ = try? tmux(["kill-server"]) }
+}
+
+extension CLITests {
+    /// The workbench end to end: open it, type a tiny generated dataset, start feature extraction, see the
+    /// progress and the curves move, pause and continue, the runs screen, a terminal too small and back, the
+    /// help overlay, and quit stopping the run with a checkpoint.
+    func testWorkbenchInTmuxRunsAnExperimentEndToEnd() throws {
+        let tmp = try scratchWithLite0Weights("tmux")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"), "needs tmux (make setup installs it)")
+        let data = tmp.appendingPathComponent("tiny")
+        try writeTwoClassFolder(data, perClass: 8) { cls, i in UInt8((cls == "a" ? 40 : 180) + 4 * i) }
+        let runs = tmp.appendingPathComponent("runs").path
+        let session = try TmuxSession(command: "\(tlab.path) --runs \(runs) --cache \(tmp.appendingPathComponent("cache").path)",
+                                      width: 100, height: 30, environment: ["TERM": "screen-256color", "LANG": "C.UTF-8"])
+        defer { session.kill() }
+        try session.wait(for: "new experiment")
+        try session.wait(for: "[feature-extraction]")
+        // Type the dataset, then 10000 epochs (a head on cached features: long enough to pause it).
+        try session.keys("d"); try session.keys("C-u"); try session.type(data.path); try session.keys("Enter")
+        try session.wait(for: "tiny  16 images, 2 classes")
+        try session.keys("Tab")
+        try session.keys("e"); try session.keys("C-u"); try session.type("10000"); try session.keys("Enter")
+        try session.wait("the epochs set") { $0.contains("epochs          10000") && !$0.contains("apply") }
+        try session.keys("Enter")
+        let first = try session.wait("the first epochs") { $0.contains("running") && $0.contains(" epoch ") && $0.range(of: #"epoch [1-9][0-9]*/10000"#, options: .regularExpression) != nil }
+        let firstEpoch = Self.epoch(in: first)
+        let second = try session.wait("more epochs") { Self.epoch(in: $0) > firstEpoch + 20 }
+        XCTAssertNotEqual(Self.chartArea(first), Self.chartArea(second), "the curves change as epochs arrive")
+        // Pause and continue.
+        try session.keys("p")
+        let paused = try session.wait(for: "─ paused ─")
+        XCTAssertTrue(paused.contains("p continue"), paused)
+        try session.keys("p")
+        try session.wait(for: "─ running ─")
+        // The runs screen lists it as training.
+        try session.keys("l")
+        try session.wait("the runs screen") { $0.contains("tlab ─ runs") && $0.contains("running") && $0.contains("feature-extraction") }
+        // Too small, then back.
+        try session.resize(60, 20)
+        try session.wait(for: "too small")
+        try session.resize(100, 30)
+        try session.wait(for: "tlab ─ runs")
+        // Help, filtered by typing.
+        try session.keys("?")
+        try session.wait(for: "keys — runs")
+        try session.type("mark")
+        try session.wait("the filtered help") { $0.contains("mark or unmark") && !$0.contains("watch the selected run") }
+        try session.keys("Escape"); try session.keys("Escape")
+        try session.wait("the help closed") { !$0.contains("keys — runs") }
+        // Quit while the run trains: asked first; `s` stops it with a checkpoint.
+        try session.keys("q")
+        try session.wait(for: "training in the background")
+        try session.keys("s")
+        let run = try XCTUnwrap(RunRecords.list(root: runs).first)
+        let deadline = Date().addingTimeInterval(60)
+        while RunRecords.state(run) != .stopped && Date() < deadline { usleep(100_000) }
+        XCTAssertEqual(RunRecords.state(run), .stopped, "quitting with s stops the run with a checkpoint")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/checkpoints/last.safetensors"))
+    }
+
+    static func epoch(in screen: String) -> Int {
+        guard let r = screen.range(of: #"epoch ([0-9]+)/10000"#, options: .regularExpression) else { return 0 }
+        return Int(screen[r].dropFirst(6).split(separator: "/")[0]) ?? 0
+    }
+
+    static func chartArea(_ screen: String) -> String { screen.split(separator: "\n").dropFirst(1).prefix(14).joined(separator: "\n") }
+}
