@@ -35,14 +35,14 @@ final class App {
         defer { watcher.stop() }
         while running {
             let key = terminal.readKey(timeoutMilliseconds: 40)
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = DispatchTime.now().uptimeNanoseconds, readAt = Date().timeIntervalSince1970
             if let key { handle(key); dirty = true }
             for message in inbox.takeAll() { receive(message) }
             if let s = state.status, s.until < Date() { state.status = nil; dirty = true }
             if dirty && running {
                 render()
                 dirty = false
-                trace?.frame(key: key, nanoseconds: DispatchTime.now().uptimeNanoseconds - t0)
+                trace?.frame(key: key, readAt: readAt, nanoseconds: DispatchTime.now().uptimeNanoseconds - t0)
             }
         }
     }
@@ -358,16 +358,17 @@ final class App {
     }
 }
 
-/// Key-to-redraw and frame times, one JSON line per frame, when TLAB_WORKBENCH_TRACE names a file: what
-/// `bench/workbench_latency.sh` measures while a run trains.
+/// Frame times, one JSON line per frame, when TLAB_WORKBENCH_TRACE names a file: whether a key started the
+/// frame, when the key was read (Unix seconds) and how long handling it and redrawing took. What
+/// `bench/workbench_latency.py` measures while a run trains.
 final class FrameTrace {
     let handle: FileHandle
     init?(path: String?) {
         guard let path, FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else { return nil }
         handle = h
     }
-    func frame(key: Key?, nanoseconds: UInt64) {
-        let line = "{\"key\":\(key == nil ? "false" : "true"),\"ms\":\(String(format: "%.3f", Double(nanoseconds) / 1e6))}\n"
+    func frame(key: Key?, readAt: Double, nanoseconds: UInt64) {
+        let line = "{\"key\":\(key == nil ? "false" : "true"),\"read\":\(String(format: "%.6f", readAt)),\"ms\":\(String(format: "%.3f", Double(nanoseconds) / 1e6))}\n"
         handle.write(Data(line.utf8))
     }
 }
