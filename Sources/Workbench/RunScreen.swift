@@ -57,9 +57,12 @@ enum RunScreen {
             ]
             let inner = rect.inset(by: 1)
             let legendHeight = 1
+            // Percent ticks with a decimal when the curves span only a few points (so no two ticks read alike).
+            let values = (train + val).filter(\.isFinite)
+            let span = (values.max() ?? 0) - (values.min() ?? 0)
+            let percentFormat = span < 0.05 ? "%.1f%%" : "%.0f%%"
             LineChart(series: epochs.isEmpty ? [] : series, markers: markers, xRange: xRange, mode: theme.chartMode,
-                      xTickFormat: { "\(Int($0.rounded()))" },
-                      yTickFormat: percent ? { String(format: "%.0f%%", 100 * $0) } : nil)
+                      yTickFormat: percent ? { String(format: percentFormat, 100 * $0) } : nil)
                 .render(into: canvas, rect: Rect(x: inner.x, y: inner.y + legendHeight, width: inner.width, height: inner.height - legendHeight), glyphs: g)
             legend(series, into: canvas, x: inner.maxX - 22, y: inner.y, theme: theme)
         }
@@ -178,6 +181,6 @@ enum RunScreen {
         LineChart(series: steps.isEmpty ? [] : [
             ChartSeries(name: "raw", points: zip(xs, raw).map { ChartPoint(x: $0, y: $1) }, style: theme.dim, marker: "·"),
             ChartSeries(name: "ema", points: zip(xs, smooth).map { ChartPoint(x: $0, y: $1) }, style: theme.validationSeries, marker: theme.validationMarker),
-        ], markers: markers, mode: theme.chartMode, xTickFormat: { "\(Int($0.rounded()))" }).render(into: canvas, rect: inner, glyphs: g)
+        ], markers: markers, mode: theme.chartMode).render(into: canvas, rect: inner, glyphs: g)
     }
 }
