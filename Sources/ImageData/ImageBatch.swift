@@ -11,6 +11,7 @@ public enum ImageBatch {
         let x = Tensor(uninitialized: [paths.count, 3, crop, crop])
         try Parallel.forEachIndex(paths.count) { i in
             let image = try PNGCodec.decode(file: paths[i])
+            try Preprocess.checkResizable(image, shorterSide: resize, file: paths[i])
             var v: [Float]
             if let augmentation, let seeds {
                 var g = SeededGenerator(seed: seeds[i])

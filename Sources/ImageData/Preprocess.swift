@@ -8,12 +8,29 @@ public enum Preprocess {
         return v
     }
 
+    /// The most pixels an image may have once its shorter side is resized: a 1×16384 image resized to 256 on
+    /// its short side would be 256×4194304 (12 GiB of floats), so such extreme aspect ratios are refused.
+    public static let maxResizedPixels = 16 << 20
+
+    /// torchvision's size after resizing the shorter side to `resize`: the longer one is int(resize · long / short).
+    public static func resizedSize(width: Int, height: Int, shorterSide resize: Int) -> (width: Int, height: Int) {
+        width <= height ? (resize, Int(Double(resize) * Double(height) / Double(width)))
+                        : (Int(Double(resize) * Double(width) / Double(height)), resize)
+    }
+
+    /// Refuses an image whose resized size would exceed `maxResizedPixels`, naming the file.
+    public static func checkResizable(_ image: Image, shorterSide resize: Int, file: String) throws {
+        let (w, h) = resizedSize(width: image.width, height: image.height, shorterSide: resize)
+        guard w * h <= maxResizedPixels else {
+            throw ImageError(file: file, reason: "a \(image.width)×\(image.height) image would be resized to \(w)×\(h); "
+                             + "tlab refuses aspect ratios that make more than \(maxResizedPixels) pixels")
+        }
+    }
+
     /// Resize the shorter side to `resize`, centre-crop `crop`×`crop`: [3, crop, crop] in 0…255.
     public static func resizeCentreCrop(_ image: Image, resizeShorterSide resize: Int, crop: Int) -> [Float] {
-        // torchvision: the shorter side becomes `resize`, the longer one int(resize · long / short).
-        let (w, h) = image.width <= image.height
-            ? (resize, Int(Double(resize) * Double(image.height) / Double(image.width)))
-            : (Int(Double(resize) * Double(image.width) / Double(image.height)), resize)
+        let (w, h) = resizedSize(width: image.width, height: image.height, shorterSide: resize)
+        precondition(w * h <= maxResizedPixels, "a \(image.width)×\(image.height) image resized to \(w)×\(h) is too large (checkResizable refuses it)")
         let resized = Resample.resize(image, width: w, height: h)
         precondition(w >= crop && h >= crop, "cannot crop \(crop)×\(crop) from \(w)×\(h)")
         // torchvision's centre crop rounds half to even (Python's round).
