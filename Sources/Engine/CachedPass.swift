@@ -58,7 +58,10 @@ public struct CachedPass {
 
     /// The output for `files`, in order. `progress` hears after every batch of a computed pass; if it throws,
     /// the pass ends there and nothing is cached.
-    public func run(_ files: [String], cache: FeatureCache, progress: (TrainingEvent.Progress) throws -> Void = { _ in }) throws -> Result {
+    /// The cache is an optimisation: an entry that cannot be stored (an unwritable or invalid cache folder) is
+    /// reported through `warn` and the computed output is returned all the same.
+    public func run(_ files: [String], cache: FeatureCache, warn: (String) -> Void = { _ in },
+                    progress: (TrainingEvent.Progress) throws -> Void = { _ in }) throws -> Result {
         let t0 = Date()
         let key = try FeatureCache.Key(weightsFile: weightsFile, backbone: net.spec, boundary: boundary, crop: crop, files: files)
         let hashed = Date()
@@ -70,7 +73,9 @@ public struct CachedPass {
                                                        batchSize: batchSize) { done in
             try progress(.measured(phase: phase, done: done, total: files.count, seconds: Date().timeIntervalSince(hashed)))
         }
-        try cache.store(output, for: key)
+        do { try cache.store(output, for: key) } catch {
+            warn("\(cache.directory): cannot store the computed features in the cache (\(describeFileError(error))); going on without it")
+        }
         return Result(output: output, key: key, cacheHit: false, seconds: Date().timeIntervalSince(t0), hashSeconds: hashed.timeIntervalSince(t0))
     }
 }

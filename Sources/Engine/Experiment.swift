@@ -55,9 +55,12 @@ public enum Experiment {
         c.dataset.path = c.dataset.path.map(absolutePath)
         let (data, trainIdx, valIdx, positive) = try loadData(c, paths: paths)
         let run = try RunFolder(root: paths.runs, config: c)
+        try run.claim()
+        defer { run.release() }
         let log = RunLog(run: run, emit: emit)
         return try endingWithEvent(log) {
-            try run.write(RunSplit(train: trainIdx, validation: valIdx, files: data.samples.map(\.path), labels: data.labels), name: "split.json")
+            try run.write(RunSplit(train: trainIdx, validation: valIdx, files: data.samples.map(\.path), labels: data.labels,
+                                   hashes: try contentHashes(data.samples.map(\.path))), name: "split.json")
             log(.started(.init(run: run.id, strategy: strategy(of: c).rawValue, backbone: c.backbone, dataset: data.name, train: trainIdx.count,
                                validation: valIdx.count, classes: data.classNames, groups: data.groupNames,
                                batchNorm: Dictionary(uniqueKeysWithValues: c.groups.map { ($0.key, $0.value.batchNorm.rawValue) }),
@@ -80,10 +83,20 @@ public enum Experiment {
         let split: RunSplit
         do { split = try RunRecords.split(runPath) } catch { throw ExperimentError("\(runPath)/split.json: missing or unreadable") }
         // Runs recorded before sample paths were absolute name them relative to the directory they ran in.
+        let changes = split.changes(current: data.samples.map(\.path))
         guard split.files.map(absolutePath) == data.samples.map(\.path) else {
-            throw ExperimentError("\(runPath): the dataset's files differ from those the run started with; it cannot be resumed")
+            let detail = changes.joined(separator: "; ")
+            throw ExperimentError("\(runPath): the dataset's files differ from those the run started with (\(detail.isEmpty ? "their order changed" : detail)); it cannot be resumed")
+        }
+        // The same names with other content would resume a different experiment.
+        if let changed = changes.first {
+            throw ExperimentError("\(runPath): \(changed); it cannot be resumed")
         }
         let run = try RunFolder(existing: runPath)
+        // Claimed before anything is logged: a refused second resume writes nothing into the live run's log.
+        try run.claim()
+        defer { run.release() }
+        run.removeStaleTemporaries()
         let log = RunLog(run: run, emit: emit)
         return try endingWithEvent(log) {
             try train(c, run: run, log: log, data: data, trainIdx: split.train, valIdx: split.validation, positive: positive,
@@ -114,9 +127,7 @@ public enum Experiment {
     static func train(_ c: ExperimentConfig, run: RunFolder, log: RunLog, data: LabeledDataset, trainIdx: [Int], valIdx: [Int],
                       positive: ((Int) -> Bool)?, resume: Bool, paths: ExperimentPaths, control: TrainingControl) throws -> Outcome {
         let t0 = Date()
-        try run.claim()
-        // The terminal event is logged (by `endingWithEvent`) before this releases the folder.
-        defer { run.release() }
+        // The caller holds the folder's claim; the terminal event is logged (by `endingWithEvent`) before it is released.
         do {
             return try trainClaimed(c, run: run, log: log, data: data, trainIdx: trainIdx, valIdx: valIdx, positive: positive,
                                     resume: resume, paths: paths, control: control, t0: t0)
@@ -213,7 +224,9 @@ public enum Experiment {
                                   data: LabeledDataset, paths: ExperimentPaths, control: TrainingControl,
                                   log: (TrainingEvent) -> Void) throws -> (Tensor, Double, Bool) {
         let pass = CachedPass(net: net, through: end, weightsFile: weightsPath, crop: crop, batchSize: c.batchSize)
-        let result = try pass.run(data.samples.map(\.path), cache: FeatureCache(directory: paths.cache)) { progress in
+        let result = try pass.run(data.samples.map(\.path), cache: FeatureCache(directory: paths.cache), warn: { message in
+            FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+        }) { progress in
             log(.progress(progress))
             // A stop during the backbone pass ends it at the next batch; nothing is cached half-done.
             if control.isStopRequested { throw StoppedDuringFeatures() }
@@ -235,7 +248,16 @@ public enum Experiment {
             if c.split.folds != nil { throw ExperimentError("\(c.dataset.path ?? d.name): has train/ and val/ folders, which fix the split; remove split.folds") }
             return (d, p.train, p.validation, loaded.positive)
         }
+        if let k = c.split.folds, k > d.samples.count {
+            throw ExperimentError("config field `split.folds`: \(k) folds of \(d.samples.count) images leave some folds empty")
+        }
         let s = c.split.indices(labels: d.labels)
+        // A split that leaves either part empty would divide by zero later: refuse it with the counts.
+        guard !s.train.isEmpty, !s.validation.isEmpty else {
+            let field = c.split.folds == nil ? "split.validationFraction" : "split.folds"
+            throw ExperimentError("config field `\(field)`: the split of \(d.samples.count) images leaves \(s.train.count) for training and "
+                                  + "\(s.validation.count) for validation; both need at least one")
+        }
         return (d, s.train, s.validation, loaded.positive)
     }
 }

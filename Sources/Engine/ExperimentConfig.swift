@@ -1,4 +1,5 @@
 import Foundation
+import Backbones
 import ImageData
 import Layers
 
@@ -142,7 +143,9 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     public func validate(knownBackbones: [String]) throws {
         func fail(_ field: String, _ reason: String) throws -> Never { throw Invalid(field: field, reason: reason) }
         if version != Self.currentVersion { try fail("version", "is \(version); this tlab reads version \(Self.currentVersion)") }
-        if name.isEmpty || name.contains("/") { try fail("name", "must be a non-empty name without '/'") }
+        if name.isEmpty || name.contains("/") || name.contains(where: { $0.isNewline || ($0.asciiValue ?? 32) < 32 }) {
+            try fail("name", "must be a non-empty name without '/', line breaks or control characters")
+        }
         if dataset.kind != .elpv && (dataset.path ?? "").isEmpty { try fail("dataset.path", "a \(dataset.kind.rawValue) dataset needs a path") }
         if !(split.validationFraction > 0 && split.validationFraction < 1) { try fail("split.validationFraction", "must be between 0 and 1 (exclusive)") }
         if let k = split.folds, k < 2 { try fail("split.folds", "must be at least 2 when given") }
@@ -161,9 +164,24 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         if !(head.learningRate > 0 && head.learningRate.isFinite) { try fail("head.learningRate", "must be a positive number") }
         if !(0..<1).contains(head.dropout) { try fail("head.dropout", "must be in [0, 1)") }
         if head.kind == .mlp && (head.hidden ?? 0) <= 0 { try fail("head.hidden", "an mlp head needs a positive hidden width") }
-        if weightDecay < 0 { try fail("weightDecay", "must not be negative") }
+        if !(weightDecay >= 0 && weightDecay.isFinite) { try fail("weightDecay", "must not be negative (got \(weightDecay))") }
+        if !(0..<1).contains(momentum) { try fail("momentum", "must be in [0, 1) (got \(momentum)); 1 or more makes SGD diverge") }
+        switch schedule {
+        case .constant: break
+        case let .step(every, gamma):
+            if every < 1 { try fail("schedule.step.every", "must be at least 1 (got \(every))") }
+            if !(gamma > 0 && gamma.isFinite) { try fail("schedule.step.gamma", "must be a positive number (got \(gamma)); a negative one makes the learning rate negative") }
+        case let .cosine(warmup, minFactor):
+            if warmup < 0 { try fail("schedule.cosine.warmupSteps", "must not be negative (got \(warmup))") }
+            if !(0...1).contains(minFactor) { try fail("schedule.cosine.minFactor", "must be in [0, 1] (got \(minFactor)); a negative one makes the learning rate negative") }
+        case let .oneCycle(pctStart, divFactor, finalDivFactor):
+            if !(pctStart > 0 && pctStart < 1) { try fail("schedule.oneCycle.pctStart", "must be in (0, 1) (got \(pctStart))") }
+            if !(divFactor > 0 && divFactor.isFinite) { try fail("schedule.oneCycle.divFactor", "must be a positive number (got \(divFactor))") }
+            if !(finalDivFactor > 0 && finalDivFactor.isFinite) { try fail("schedule.oneCycle.finalDivFactor", "must be a positive number (got \(finalDivFactor))") }
+        }
         if epochs < 1 { try fail("epochs", "must be at least 1") }
-        if batchSize < 1 { try fail("batchSize", "must be at least 1") }
+        if batchSize < 1 { try fail("batchSize", "must be at least 1 (got \(batchSize))") }
+        try checkMemory(fail)
         if let p = patience, p < 1 { try fail("patience", "must be at least 1 when given") }
         if let u = unfreezeEvery, u < 1 { try fail("unfreezeEvery", "must be at least 1 when given") }
         let a = augmentation
@@ -175,6 +193,30 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         if !(0...1).contains(a.contrast) { try fail("augmentation.contrast", "must be between 0 and 1") }
         if unfreezeEvery != nil && groups.values.contains(where: \.trainable) {
             try fail("unfreezeEvery", "gradual unfreezing starts from frozen groups; set every group to frozen")
+        }
+    }
+
+    /// The memory a batch and an MLP head need, against the machine's: a batch of `batchSize` images at the
+    /// run's resolution (input and the backbone's activations, about 16 copies of the input in float) and an
+    /// MLP head's weights with their gradients and AdamW moments must each fit in physical memory.
+    public static var physicalMemory: UInt64 = ProcessInfo.processInfo.physicalMemory
+
+    func checkMemory(_ fail: (String, String) throws -> Never) throws {
+        let memory = Double(Self.physicalMemory)
+        func gib(_ b: Double) -> String { String(format: "%.1f GiB", b / Double(1 << 30)) }
+        let side = Double(resolution ?? Backbones.spec(backbone)?.preprocessing.resolution ?? 224)
+        let perImage = 3 * side * side * 4 * 16
+        if Double(batchSize) * perImage > memory {
+            try fail("batchSize", "\(batchSize) images of \(Int(side))×\(Int(side)) need about \(gib(Double(batchSize) * perImage)); "
+                     + "this machine has \(gib(memory)) — use at most \(Int(memory / perImage))")
+        }
+        if head.kind == .mlp, let hidden = head.hidden, hidden > 0 {
+            let features = Double(Backbones.spec(backbone)?.featureDimension ?? 4096)
+            let bytes = Double(hidden) * (features + 1) * 4 * 4  // weights, gradients, two AdamW moments
+            if bytes > memory / 2 {
+                try fail("head.hidden", "an MLP of width \(hidden) on \(Int(features)) features needs about \(gib(bytes)) with its optimiser state; "
+                         + "this machine has \(gib(memory)) — use at most \(Int(memory / 2 / ((features + 1) * 16)))")
+            }
         }
     }
 

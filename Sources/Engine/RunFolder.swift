@@ -15,7 +15,8 @@ public final class RunFolder {
     public init(root: String, config: ExperimentConfig) throws {
         let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!,
                                                 formatOptions: [.withYear, .withMonth, .withDay, .withTime])
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true) }
+        catch { throw ExperimentError("\(root): cannot create the runs folder (\(describeFileError(error)))") }
         var n = 1, candidate = "\(stamp)-\(config.name)"
         while mkdir((root as NSString).appendingPathComponent(candidate), 0o755) != 0 {
             guard errno == EEXIST, n < 10_000 else {
@@ -68,6 +69,16 @@ public final class RunFolder {
         lockDescriptor = fd
         try writeAtomically(Data(RunOwner.record().utf8), to: RunOwner.file(path))
     }
+    /// Removes checkpoint temporaries (`NAME.tmp-PID`, see `AtomicFileWriter`) left by processes that died
+    /// mid-write. Called by the folder's owner, so no live process can be writing one.
+    func removeStaleTemporaries() {
+        let dir = (path as NSString).appendingPathComponent("checkpoints")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+            guard let r = name.range(of: ".tmp-", options: .backwards), let pid = Int32(name[r.upperBound...]), pid != getpid() else { continue }
+            try? FileManager.default.removeItem(atPath: (dir as NSString).appendingPathComponent(name))
+        }
+    }
+
     func release() {
         try? FileManager.default.removeItem(atPath: RunOwner.file(path))
         if lockDescriptor >= 0 { flock(lockDescriptor, LOCK_UN); close(lockDescriptor); lockDescriptor = -1 }
@@ -127,4 +138,25 @@ public final class RunLog {
     func check() throws {
         if let failure { throw ExperimentError("\(run.path)/metrics.jsonl: could not append events (\(failure))") }
     }
+}
+
+/// A Foundation file error as one line naming the cause, not `Error Domain=NSCocoaErrorDomain Code=642 …`.
+public func describeFileError(_ error: Error) -> String {
+    let ns = error as NSError
+    if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        return String(cString: strerror(Int32(underlying.code)))
+    }
+    if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+    if ns.domain == NSCocoaErrorDomain {
+        switch ns.code {
+        case NSFileNoSuchFileError, NSFileReadNoSuchFileError: return "no such file or folder"
+        case NSFileWriteNoPermissionError, NSFileReadNoPermissionError: return "permission denied"
+        case NSFileWriteOutOfSpaceError: return "no space left on device"
+        case NSFileWriteVolumeReadOnlyError: return "read-only file system"
+        case NSFileWriteFileExistsError: return "a file is in the way"
+        default: break
+        }
+    }
+    if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain { return ns.localizedDescription }
+    return "\(error)"
 }

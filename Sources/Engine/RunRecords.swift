@@ -60,8 +60,29 @@ public struct RunSplit: Codable, Sendable, Equatable {
     public var train, validation: [Int]
     public var files: [String]
     public var labels: [Int]
-    public init(train: [Int], validation: [Int], files: [String], labels: [Int]) {
-        self.train = train; self.validation = validation; self.files = files; self.labels = labels
+    /// SHA-256 of every file's bytes when the run started (absent in runs recorded before it was added), so
+    /// eval and resume can tell when an image changed under the same name.
+    public var hashes: [String]?
+    public init(train: [Int], validation: [Int], files: [String], labels: [Int], hashes: [String]? = nil) {
+        self.train = train; self.validation = validation; self.files = files; self.labels = labels; self.hashes = hashes
+    }
+
+    /// How the dataset as it is now differs from the one the run recorded, in one line each (empty when it
+    /// does not): images added or removed, and recorded images whose content changed. Nothing is said about
+    /// content when the split has no hashes (a run recorded before they were).
+    public func changes(current: [String]) -> [String] {
+        var notes: [String] = []
+        let recorded = files.map(absolutePath), recordedSet = Set(recorded), currentSet = Set(current)
+        let added = current.filter { !recordedSet.contains($0) }, removed = recorded.filter { !currentSet.contains($0) }
+        if !added.isEmpty { notes.append("\(added.count) image\(added.count == 1 ? "" : "s") added to the dataset since the run (first: \(added[0])); they are not used") }
+        if !removed.isEmpty { notes.append("\(removed.count) of the run's image\(removed.count == 1 ? " is" : "s are") gone from the dataset (first: \(removed[0]))") }
+        if let hashes, hashes.count == recorded.count {
+            let present = recorded.indices.filter { FileManager.default.fileExists(atPath: recorded[$0]) }
+            let now = (try? contentHashes(present.map { recorded[$0] })) ?? []
+            let changed = zip(present, now).filter { hashes[$0.0] != $0.1 }.map { recorded[$0.0] }
+            if !changed.isEmpty { notes.append("\(changed.count) of the run's image\(changed.count == 1 ? " has" : "s have") changed since the run (first: \(changed[0]))") }
+        }
+        return notes
     }
 }
 
@@ -158,11 +179,19 @@ public enum RunRecords {
     /// Recomputes a run's validation metrics with its best checkpoint (head, and backbone when it was fine-tuned)
     /// on the validation images its split.json names. `progress` hears after every batch of the backbone pass
     /// (phase `eval`).
+    /// `note` hears, before the pass, how the dataset changed since the run (`RunSplit.changes`): the
+    /// evaluation uses the images split.json records either way.
     public static func evaluate(_ run: String, paths: ExperimentPaths = ExperimentPaths(),
+                                note: (String) -> Void = { _ in },
                                 progress: (TrainingEvent.Progress) -> Void = { _ in }) throws -> ClassificationMetrics {
         let c = try config(run)
         let split = try split(run)
-        let (data, _, _, positive) = try Experiment.loadData(c, paths: paths)
+        // The dataset as it is now only for class names and subgroups — never re-split.
+        let loaded = try c.dataset.load(paths: paths)
+        let data = loaded.dataset, positive = loaded.positive
+        for line in split.changes(current: data.samples.map(\.path)) {
+            note("\((run as NSString).lastPathComponent): \(line); evaluating the \(split.validation.count) validation images split.json records")
+        }
         let valIdx = split.validation
         guard valIdx.allSatisfy({ $0 < split.files.count }) else { throw ExperimentError("\(run)/split.json: indices out of range") }
         let net = try PretrainedWeights.load(arch: c.backbone, from: paths.weightsFile(c.backbone))

@@ -161,6 +161,10 @@ final class Trainer {
                 let before = config.policies(atEpoch: epoch - 2), newly = trainable.filter { !before[$0]!.trainable }
                 if !newly.isEmpty { log(.unfroze(.init(epoch: epoch, groups: newly, trainableGroups: trainable))) }
             }
+            // The epoch's order before its shuffle: a stop before the epoch's first step (one that arrived during
+            // the last step, validation or the checkpoint) saves this, so a resume shuffles exactly once, as the
+            // uninterrupted run does.
+            let unshuffled = (order: progress.order, generator: progress.generator)
             if progress.stepInEpoch == 0 {
                 var g = progress.generator
                 progress.order.shuffle(using: &g)
@@ -176,6 +180,7 @@ final class Trainer {
                 let stop = control.shouldStop(onPause: { self.log(.paused(self.position)) },
                                               onContinue: { self.log(.continued(self.position)) })
                 if stop {
+                    if s == 0 { (progress.order, progress.generator) = unshuffled }
                     progress.elapsed = elapsed()
                     try saveLast()
                     log(.stopped(position))

@@ -49,7 +49,9 @@ struct Features: ParsableCommand {
         let files = data.samples.map(\.path)
         let progress = ProgressLine(json: json)
         let pass = CachedPass(net: net, weightsFile: weightsPath, crop: crop, batchSize: batch)
-        let result = try pass.run(files, cache: FeatureCache(directory: cache)) { progress.show($0) }
+        let result = try pass.run(files, cache: FeatureCache(directory: cache), warn: { message in
+            progress.clear(); FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+        }) { progress.show($0) }
         progress.clear()
         let total = Date().timeIntervalSince(t0)
         if json {

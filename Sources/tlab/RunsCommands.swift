@@ -124,7 +124,7 @@ struct Eval: ParsableCommand {
     func run() throws {
         let path = try RunRecords.resolve(runID, root: folder.path)
         let progress = ProgressLine(json: false)
-        let m = try RunRecords.evaluate(path) { progress.show($0) }
+        let m = try RunRecords.evaluate(path, note: { progress.clear(); FileHandle.standardError.write(Data("note: \($0)\n".utf8)) }) { progress.show($0) }
         progress.clear()
         print(String(format: "%@: val acc %.1f %%%@, loss %.4f, macro F1 %.3f", (path as NSString).lastPathComponent, 100 * m.accuracy,
                      m.binaryAccuracy.map { String(format: ", binary %.1f %%", 100 * $0) } ?? "", m.loss, m.macroF1))
