@@ -75,7 +75,7 @@ public struct RestrictedUnpickler {
     }
 
     mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
-        guard n >= 0, position + n <= bytes.count else { throw PickleError("pickle ends early: \(n) bytes wanted at \(position)") }
+        guard n >= 0, n <= bytes.count - position else { throw PickleError("pickle ends early: \(n) bytes wanted at \(position)") }
         defer { position += n }
         return bytes[position..<position + n]
     }
@@ -84,6 +84,13 @@ public struct RestrictedUnpickler {
         var v: UInt64 = 0
         for (i, b) in try take(n).enumerated() { v |= UInt64(b) << (8 * UInt64(i)) }
         return v
+    }
+
+    /// A length or index field: an unsigned little-endian number that must fit an Int.
+    mutating func length(_ n: Int) throws -> Int {
+        let v = try littleEndian(n)
+        guard let i = Int(exactly: v) else { throw PickleError("pickle length \(v) at byte \(position - n) is too large") }
+        return i
     }
 
     mutating func line() throws -> String {
@@ -95,18 +102,32 @@ public struct RestrictedUnpickler {
     // MARK: the machine
 
     /// Reads one pickle (up to its STOP) and returns its value.
-    public mutating func load() throws -> PickleValue {
-        var stack: [PickleValue] = []
-        var marks: [Int] = []
-        var memo: [Int: PickleValue] = [:]
+    /// Containers nested deeper than this are refused: a state dict nests a few levels, and a hostile pickle
+    /// nesting thousands would overflow the call stack when its value is compared, printed or freed.
+    public static let maxNesting = 100
 
+    public mutating func load() throws -> PickleValue {
+        // Every stack slot and memo entry carries its value's nesting depth (0 for scalars).
+        var stack: [PickleValue] = [], depths: [Int] = []
+        var marks: [Int] = []
+        var memo: [Int: (PickleValue, Int)] = [:]
+        var lastDepth = 0
+
+        func push(_ v: PickleValue, depth: Int = 0) throws {
+            guard depth <= Self.maxNesting else {
+                throw PickleError("pickle nests containers more than \(Self.maxNesting) deep; not a state dict")
+            }
+            stack.append(v); depths.append(depth)
+        }
         func pop() throws -> PickleValue {
-            guard let v = stack.popLast() else { throw PickleError("pickle stack underflow") }
+            guard let v = stack.popLast(), let d = depths.popLast() else { throw PickleError("pickle stack underflow") }
+            lastDepth = d
             return v
         }
         func popMark() throws -> [PickleValue] {
             guard let m = marks.popLast(), m <= stack.count else { throw PickleError("pickle MARK missing") }
-            defer { stack.removeSubrange(m...) }
+            defer { stack.removeSubrange(m...); depths.removeSubrange(m...) }
+            lastDepth = depths[m...].max() ?? 0
             return Array(stack[m...])
         }
         func string(_ s: ArraySlice<UInt8>) -> PickleValue { .string(String(decoding: s, as: UTF8.self)) }
@@ -118,71 +139,72 @@ public struct RestrictedUnpickler {
             case 0x95: _ = try littleEndian(8)                          // FRAME
             case 0x2E: return try pop()                                 // STOP
             case 0x28: marks.append(stack.count)                        // MARK
-            case 0x4E: stack.append(.none)                              // NONE
-            case 0x88: stack.append(.bool(true))                        // NEWTRUE
-            case 0x89: stack.append(.bool(false))                       // NEWFALSE
-            case 0x4A: stack.append(.int(Int(Int32(truncatingIfNeeded: try littleEndian(4)))))  // BININT
-            case 0x4B: stack.append(.int(Int(try byte())))              // BININT1
-            case 0x4D: stack.append(.int(Int(try littleEndian(2))))     // BININT2
+            case 0x4E: try push(.none)                              // NONE
+            case 0x88: try push(.bool(true))                        // NEWTRUE
+            case 0x89: try push(.bool(false))                       // NEWFALSE
+            case 0x4A: try push(.int(Int(Int32(truncatingIfNeeded: try littleEndian(4)))))  // BININT
+            case 0x4B: try push(.int(Int(try byte())))              // BININT1
+            case 0x4D: try push(.int(Int(try littleEndian(2))))     // BININT2
             case 0x8A:                                                  // LONG1
                 let n = Int(try byte())
-                if n > 8 { stack.append(.bigInt(Array(try take(n)))); continue }
+                if n > 8 { try push(.bigInt(Array(try take(n)))); continue }
                 var v: UInt64 = 0
                 let raw = try take(n)
                 for (i, b) in raw.enumerated() { v |= UInt64(b) << (8 * UInt64(i)) }
                 if n > 0 && n < 8 && raw.last! & 0x80 != 0 { v |= ~UInt64(0) << (8 * UInt64(n)) }  // sign-extend
-                stack.append(.int(Int(bitPattern: UInt(v))))
-            case 0x47: stack.append(.float(Double(bitPattern: try (0..<8).reduce(UInt64(0)) { acc, _ in (acc << 8) | UInt64(try byte()) })))  // BINFLOAT, big-endian
-            case 0x58: stack.append(string(try take(Int(try littleEndian(4)))))  // BINUNICODE
-            case 0x8C: stack.append(string(try take(Int(try byte()))))           // SHORT_BINUNICODE
-            case 0x8D: stack.append(string(try take(Int(try littleEndian(8)))))  // BINUNICODE8
-            case 0x54: stack.append(string(try take(Int(try littleEndian(4)))))  // BINSTRING
-            case 0x55: stack.append(string(try take(Int(try byte()))))           // SHORT_BINSTRING
-            case 0x42: stack.append(.bytes(Array(try take(Int(try littleEndian(4))))))  // BINBYTES
-            case 0x43: stack.append(.bytes(Array(try take(Int(try byte())))))            // SHORT_BINBYTES
-            case 0x29: stack.append(.tuple([]))                         // EMPTY_TUPLE
-            case 0x74: stack.append(.tuple(try popMark()))              // TUPLE
-            case 0x85: stack.append(.tuple([try pop()]))                // TUPLE1
-            case 0x86: let b = try pop(), a = try pop(); stack.append(.tuple([a, b]))  // TUPLE2
-            case 0x87: let c = try pop(), b = try pop(), a = try pop(); stack.append(.tuple([a, b, c]))  // TUPLE3
-            case 0x5D: stack.append(.list([]))                          // EMPTY_LIST
-            case 0x7D: stack.append(.dict([]))                          // EMPTY_DICT
+                try push(.int(Int(bitPattern: UInt(v))))
+            case 0x47: try push(.float(Double(bitPattern: try (0..<8).reduce(UInt64(0)) { acc, _ in (acc << 8) | UInt64(try byte()) })))  // BINFLOAT, big-endian
+            case 0x58: try push(string(try take(try length(4))))  // BINUNICODE
+            case 0x8C: try push(string(try take(Int(try byte()))))           // SHORT_BINUNICODE
+            case 0x8D: try push(string(try take(try length(8))))  // BINUNICODE8
+            case 0x54: try push(string(try take(try length(4))))  // BINSTRING
+            case 0x55: try push(string(try take(Int(try byte()))))           // SHORT_BINSTRING
+            case 0x42: try push(.bytes(Array(try take(try length(4)))))  // BINBYTES
+            case 0x43: try push(.bytes(Array(try take(Int(try byte())))))            // SHORT_BINBYTES
+            case 0x29: try push(.tuple([]))                         // EMPTY_TUPLE
+            case 0x74: let t = try popMark(); try push(.tuple(t), depth: lastDepth + 1)              // TUPLE
+            case 0x85: let a = try pop(); try push(.tuple([a]), depth: lastDepth + 1)                // TUPLE1
+            case 0x86: let b = try pop(), db = lastDepth, a = try pop(); try push(.tuple([a, b]), depth: max(db, lastDepth) + 1)  // TUPLE2
+            case 0x87: let c = try pop(), dc = lastDepth, b = try pop(), db = lastDepth, a = try pop()
+                try push(.tuple([a, b, c]), depth: max(dc, db, lastDepth) + 1)  // TUPLE3
+            case 0x5D: try push(.list([]))                          // EMPTY_LIST
+            case 0x7D: try push(.dict([]))                          // EMPTY_DICT
             case 0x61:                                                  // APPEND
-                let v = try pop()
+                let v = try pop(), dv = lastDepth
                 guard case var .list(l) = try pop() else { throw PickleError("APPEND to a non-list") }
-                l.append(v); stack.append(.list(l))
+                l.append(v); try push(.list(l), depth: max(lastDepth, dv + 1))
             case 0x65:                                                  // APPENDS
-                let items = try popMark()
+                let items = try popMark(), di = lastDepth
                 guard case var .list(l) = try pop() else { throw PickleError("APPENDS to a non-list") }
-                l += items; stack.append(.list(l))
+                l += items; try push(.list(l), depth: max(lastDepth, di + 1))
             case 0x73:                                                  // SETITEM
-                let v = try pop(), k = try pop()
+                let v = try pop(), dv = lastDepth, k = try pop(), dk = lastDepth
                 guard case var .dict(d) = try pop() else { throw PickleError("SETITEM on a non-dict") }
-                d.append((k, v)); stack.append(.dict(d))
+                d.append((k, v)); try push(.dict(d), depth: max(lastDepth, max(dv, dk) + 1))
             case 0x75:                                                  // SETITEMS
-                let items = try popMark()
+                let items = try popMark(), di = lastDepth
                 guard items.count % 2 == 0, case var .dict(d) = try pop() else { throw PickleError("SETITEMS on a non-dict") }
                 for i in stride(from: 0, to: items.count, by: 2) { d.append((items[i], items[i + 1])) }
-                stack.append(.dict(d))
-            case 0x71: memo[Int(try byte())] = stack.last               // BINPUT
-            case 0x72: memo[Int(try littleEndian(4))] = stack.last      // LONG_BINPUT
-            case 0x94: memo[memo.count] = stack.last                    // MEMOIZE
+                try push(.dict(d), depth: max(lastDepth, di + 1))
+            case 0x71: memo[Int(try byte())] = stack.last.map { ($0, depths.last!) }               // BINPUT
+            case 0x72: memo[try length(4)] = stack.last.map { ($0, depths.last!) }      // LONG_BINPUT
+            case 0x94: memo[memo.count] = stack.last.map { ($0, depths.last!) }                    // MEMOIZE
             case 0x68, 0x6A:                                            // BINGET, LONG_BINGET
-                let k = op == 0x68 ? Int(try byte()) : Int(try littleEndian(4))
-                guard let v = memo[k] else { throw PickleError("pickle memo \(k) is empty") }
-                stack.append(v)
+                let k = op == 0x68 ? Int(try byte()) : try length(4)
+                guard let (v, d) = memo[k] else { throw PickleError("pickle memo \(k) is empty") }
+                try push(v, depth: d)
             case 0x63:                                                  // GLOBAL
                 let module = try line(), name = try line()
-                stack.append(try allowedGlobal(module, name))
+                try push(try allowedGlobal(module, name))
             case 0x93:                                                  // STACK_GLOBAL
                 let name = try pop(), module = try pop()
                 guard let m = module.asString, let n = name.asString else { throw PickleError("STACK_GLOBAL needs two strings") }
-                stack.append(try allowedGlobal(m, n))
+                try push(try allowedGlobal(m, n))
             case 0x51:                                                  // BINPERSID
-                stack.append(try persistent(try pop()))
+                let pid = try pop(); try push(try persistent(pid), depth: lastDepth)
             case 0x52:                                                  // REDUCE
-                let args = try pop(), callable = try pop()
-                stack.append(try reduce(callable, args))
+                let args = try pop(), da = lastDepth, callable = try pop()
+                try push(try reduce(callable, args), depth: max(da, lastDepth))
             case 0x62:                                                  // BUILD: state on an OrderedDict (its _metadata); keep the dict
                 _ = try pop()
             default:

@@ -53,11 +53,15 @@ public enum Safetensors {
             guard let dtype = ElementType(safetensors: dtypeName) else { throw WeightsError("\(name): tensor \(key) has unsupported dtype \(dtypeName)") }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw WeightsError("\(name): tensor \(key) has a negative dimension") }
             let (begin, end) = (offsets[0], offsets[1])
-            let count = shape.reduce(1, *)
+            // Checked arithmetic: a header may claim any shape; a product that overflows is refused, not trapped on.
+            var count = 1, overflow = false
+            for d in shape where !overflow { (count, overflow) = count.multipliedReportingOverflow(by: d) }
+            let bytes = overflow ? (0, true) : count.multipliedReportingOverflow(by: dtype.size)
+            guard !bytes.1 else { throw WeightsError("\(name): tensor \(key) has shape \(shape), whose size overflows") }
             guard begin >= 0, begin <= end, end <= dataSize else {
                 throw WeightsError("\(name): tensor \(key) data [\(begin), \(end)) lies outside the \(dataSize) data bytes")
             }
-            guard end - begin == count * dtype.size else {
+            guard end - begin == bytes.0 else {
                 throw WeightsError("\(name): tensor \(key) has \(end - begin) bytes for shape \(shape) of \(dtypeName)")
             }
             spans.append((begin, end, key))

@@ -43,8 +43,8 @@ public enum TorchCheckpoint {
             for i in 0..<8 { count |= Int(bytes[offset + i]) << (8 * i) }
             offset += 8
             guard let dtype = types[key].flatMap(ElementType.init(rawValue:)) else { throw WeightsError("\(name): storage \(key) has an unknown type") }
-            let size = count * dtype.size
-            guard count >= 0, offset + size <= bytes.count else { throw WeightsError("\(name): file ends inside storage \(key) (truncated download?)") }
+            let (size, overflow) = count.multipliedReportingOverflow(by: dtype.size)
+            guard count >= 0, !overflow, size <= bytes.count - offset else { throw WeightsError("\(name): file ends inside storage \(key) (truncated download?)") }
             raw[key] = bytes[offset..<offset + size]
             offset += size
         }
@@ -94,8 +94,19 @@ public enum TorchCheckpoint {
             guard let raw = storages[r.storage.key] else { throw WeightsError("\(name): storage for \(tensorName) missing") }
             let available = raw.count / dtype.size
             // The furthest element the view touches must lie inside its storage.
-            let last = r.offset + zip(r.shape, r.strides).reduce(0) { $0 + ($1.0 > 0 ? ($1.0 - 1) * $1.1 : 0) }
-            let count = r.shape.reduce(1, *)
+            // Checked arithmetic: the pickle may claim any shape, stride and offset.
+            var last = r.offset, count = 1, overflow = false
+            for (size, stride) in zip(r.shape, r.strides) where !overflow {
+                var o1 = false, o2 = false
+                (count, o1) = count.multipliedReportingOverflow(by: size)
+                if size > 0 {
+                    let (step, o3) = (size - 1).multipliedReportingOverflow(by: stride)
+                    (last, o2) = last.addingReportingOverflow(step)
+                    o2 = o2 || o3
+                }
+                overflow = o1 || o2
+            }
+            guard !overflow else { throw WeightsError("\(name): \(tensorName) has shape \(r.shape) and strides \(r.strides), whose extent overflows") }
             guard count == 0 || (last < available && r.strides.allSatisfy { $0 >= 0 }) else {
                 throw WeightsError("\(name): \(tensorName) \(r.shape) reaches past its storage of \(available) elements")
             }
