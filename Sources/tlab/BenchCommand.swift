@@ -28,7 +28,10 @@ struct Bench: ParsableCommand {
     @Flag(help: "forward: also print where the time goes, by layer kind.") var profile = false
 
     func validate() throws {
-        guard n > 0, batch > 0, reps > 0 else { throw ValidationError("--n, --batch and --reps must be positive") }
+        guard n > 0, batch > 0, reps > 0 else { throw ValidationError("--n, --batch and --reps must be positive (got \(n), \(batch), \(reps))") }
+        guard n <= 16_384 else { throw ValidationError("--n must be at most 16384 (got \(n)); three \(n)² matrices would not fit in memory") }
+        guard batch <= 4096 else { throw ValidationError("--batch must be at most 4096 (got \(batch))") }
+        if let res, !(32...1024).contains(res) { throw ValidationError("--res must be in 32…1024 (got \(res))") }
         if kind == .forward || kind == .train, Backbones.spec(backbone) == nil {
             throw ValidationError("unknown backbone '\(backbone)'; known: \(Backbones.names.joined(separator: ", "))")
         }

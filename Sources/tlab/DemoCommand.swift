@@ -19,6 +19,7 @@ struct Demo: ParsableCommand {
 
     func validate() throws {
         guard size >= 16, epochs > 0, batch > 1, lr > 0 else { throw ValidationError("need --size ≥ 16, --epochs > 0, --batch > 1, --lr > 0") }
+        guard size <= 1024, batch <= 4096, lr.isFinite else { throw ValidationError("need --size ≤ 1024, --batch ≤ 4096 and a finite --lr") }
     }
 
     func run() throws {

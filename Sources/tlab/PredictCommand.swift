@@ -37,7 +37,18 @@ struct Predict: ParsableCommand {
     func run() throws {
         let net = try PretrainedWeights.load(arch: backbone, from: weights ?? ExperimentPaths().weightsFile(backbone))
         let p = net.spec.preprocessing, r = p.resolution
-        for chunk in stride(from: 0, to: files.count, by: 16).map({ Array(files[$0..<min($0 + 16, files.count)]) }) {
+        // A file that cannot be read is reported on stderr and the others still get their results; the exit
+        // status says that one failed.
+        var failures = 0
+        let readable = files.filter { f in
+            do { _ = try ImageBatch.load([f], resizeShorterSide: p.resizeTo, crop: r, mean: p.mean, std: p.std); return true } catch {
+                failures += 1
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                return false
+            }
+        }
+        defer { if failures > 0 { Foundation.exit(1) } }
+        for chunk in stride(from: 0, to: readable.count, by: 16).map({ Array(readable[$0..<min($0 + 16, readable.count)]) }) {
             let x = try ImageBatch.load(chunk, resizeShorterSide: p.resizeTo, crop: r, mean: p.mean, std: p.std)
             let logits = net.logits(x)
             for (i, f) in chunk.enumerated() {
