@@ -31,8 +31,10 @@ static inline int tlab_key_f0(void) { return KEY_F0; }
 /// posix_spawn's flag that starts the child in a session of its own (so the terminal's Ctrl-C, hang-up and
 /// the workbench quitting never reach a training run).
 static inline short tlab_spawn_setsid_flag(void) {
-#ifdef POSIX_SPAWN_SETSID
+#if defined(POSIX_SPAWN_SETSID)
     return POSIX_SPAWN_SETSID;
+#elif defined(__GLIBC__)
+    return 0x80;  // glibc ≥ 2.26 defines it only under _GNU_SOURCE, which the Swift Glibc module was built without
 #else
     return 0;
 #endif

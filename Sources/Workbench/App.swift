@@ -143,6 +143,8 @@ final class App {
             running = false
         case .stopAllAndQuit:
             for r in state.trainingRuns { _ = RunLauncher.send(.stop, to: r.path) }
+            // Runs started a moment ago may not be listed as training yet: their processes get the same signal.
+            for launch in state.pendingLaunches { kill(launch.pid, SIGTERM) }
             running = false
         case .dismiss:
             state.confirmation = nil

@@ -83,6 +83,12 @@ extension CLITests {
         try session.keys("Enter")
         let first = try session.wait("the first epochs") { $0.contains("running") && $0.contains(" epoch ") && $0.range(of: #"epoch [1-9][0-9]*/10000"#, options: .regularExpression) != nil }
         let firstEpoch = Self.epoch(in: first)
+        // The run is a process in a session of its own: the terminal closing or the workbench quitting never reaches it.
+        let started = try XCTUnwrap(RunRecords.list(root: runs).first)
+        let pid = try XCTUnwrap(RunOwner.livePID(started))
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+        XCTAssertEqual(Int32(fields[3]), pid, "the training process leads its own session")
         let second = try session.wait("more epochs") { Self.epoch(in: $0) > firstEpoch + 20 }
         XCTAssertNotEqual(Self.chartArea(first), Self.chartArea(second), "the curves change as epochs arrive")
         // Pause and continue.
@@ -115,6 +121,22 @@ extension CLITests {
         while RunRecords.state(run) != .stopped && Date() < deadline { usleep(100_000) }
         XCTAssertEqual(RunRecords.state(run), .stopped, "quitting with s stops the run with a checkpoint")
         XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/checkpoints/last.safetensors"))
+        session.kill()
+        // Reopen on that run: it is stopped, R resumes it from its checkpoint, and it trains again.
+        let again = try TmuxSession(command: "\(tlab.path) watch \((run as NSString).lastPathComponent) --runs \(runs)",
+                                    width: 100, height: 30, environment: ["TERM": "screen-256color", "LANG": "C.UTF-8"])
+        defer { again.kill() }
+        let stoppedScreen = try again.wait(for: "─ stopped ─")
+        XCTAssertTrue(stoppedScreen.contains("R resume"), stoppedScreen)
+        try again.keys("R")
+        try again.wait(for: "─ running ─")
+        try again.keys("q")
+        try again.wait(for: "training in the background")
+        try again.keys("s")
+        let until = Date().addingTimeInterval(60)
+        while RunRecords.state(run) != .stopped && Date() < until { usleep(100_000) }
+        XCTAssertEqual(RunRecords.state(run), .stopped)
+        XCTAssertEqual(try RunLogReader.history(of: run).resumes, 1, "the run was resumed once")
     }
 
     static func epoch(in screen: String) -> Int {
@@ -123,4 +145,19 @@ extension CLITests {
     }
 
     static func chartArea(_ screen: String) -> String { screen.split(separator: "\n").dropFirst(1).prefix(14).joined(separator: "\n") }
+}
+
+extension CLITests {
+    /// Without a terminal (a pipe, or TERM=dumb in a real one) the workbench says why, points to the CLI and
+    /// exits with status 2 — before touching the terminal.
+    func testWorkbenchWithoutAUsableTerminalPointsToTheCLIAndExits2() throws {
+        let piped = try run([])
+        XCTAssertEqual(piped.status, 2)
+        XCTAssertTrue(piped.err.contains("needs an interactive terminal") && piped.err.contains("tlab train"), piped.err)
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"), "needs tmux")
+        let session = try TmuxSession(command: "sh -c '\(tlab.path); echo EXIT=$?'", width: 100, height: 10, environment: ["TERM": "dumb"])
+        defer { session.kill() }
+        let screen = try session.wait(for: "EXIT=")
+        XCTAssertTrue(screen.contains("TERM is dumb") && screen.contains("EXIT=2"), screen)
+    }
 }
