@@ -258,6 +258,14 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         return c
     }
 
+    /// Sets the head's learning rate and scales every group's by the same factor, so the ratios the config
+    /// chose (e.g. intermediate = head / 100) stay: what `--head-lr` means with a preset and with a config.
+    public mutating func rescaleLearningRates(headLearningRate: Double) {
+        let factor = headLearningRate / head.learningRate
+        for (name, policy) in groups { groups[name]?.learningRate = policy.learningRate.map { $0 * factor } }
+        head.learningRate = headLearningRate
+    }
+
     /// The learning rate a gradual run gives a group once it is unfrozen: the fine-tune-top ratios.
     public func gradualLearningRate(for group: String) -> Double {
         switch group {

@@ -17,12 +17,12 @@ struct Train: ParsableCommand {
     @Option(help: "Preset: \(ExperimentConfig.presetNames.joined(separator: ", ")).") var preset: ExperimentConfig.Preset?
     @Option(help: "Dataset: elpv, a folder or a CSV manifest.") var dataset: String?
     @Option(help: "Backbone.") var backbone: String?
-    @Option(help: "Epochs.") var epochs: Int?
-    @Option(help: "Learning rate of the new head (with --preset, the group rates keep their ratio to it; with --config, only the head's changes).") var headLr: Double?
-    @Option(help: "Random seed of the run (shuffling, head initialisation, dropout, augmentation).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Epochs.") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Learning rate of the new head; every group's rate keeps its ratio to it (with --preset and with --config alike).") var headLr: Double?
+    @Option(parsing: .unconditional, help: "Random seed of the run (shuffling, head initialisation, dropout, augmentation).") var seed: UInt64?
     @Option(help: "Run name (the run id is its start time and this name).") var name: String?
-    @Option(help: "Training batch size.") var batchSize: Int?
-    @Option(help: "Input resolution (default: the backbone's).") var res: Int?
+    @Option(parsing: .unconditional, help: "Training batch size.") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Input resolution (default: the backbone's).") var res: Int?
     @OptionGroup var folder: RunsFolder
     @Option(help: "Feature cache folder.") var cache = ExperimentPaths().cache
     @Flag(help: "Run a frozen prefix of groups on every step instead of caching its output.") var noPrefixCache = false
@@ -57,7 +57,7 @@ struct Train: ParsableCommand {
             // The other options override the file's fields.
             if let backbone { c.backbone = backbone }
             if let dataset { c.dataset = Self.datasetConfig(dataset) }
-            if let headLr { c.head.learningRate = headLr }
+            if let headLr { c.rescaleLearningRates(headLearningRate: headLr) }
         } else {
             c = ExperimentConfig.preset(preset!, backbone: backbone ?? "efficientnet_lite0",
                                             dataset: Self.datasetConfig(dataset ?? "elpv"), headLR: headLr ?? 1e-3)

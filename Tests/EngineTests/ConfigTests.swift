@@ -200,3 +200,17 @@ final class MetricsTests: XCTestCase {
         XCTAssertNil(ClassificationMetrics(classNames: ["a", "b"], truth: [0], predictions: [0], loss: 0).binaryAccuracy)
     }
 }
+
+extension ConfigTests {
+    /// `--head-lr` means one thing with a preset and with a config: the head's rate, the groups' ratios kept.
+    func testRescalingTheHeadRateKeepsEveryGroupsRatio() {
+        var fromConfig = ExperimentConfig.preset(.fineTuneTop, backbone: "efficientnet_lite0", dataset: .elpv)
+        fromConfig.rescaleLearningRates(headLearningRate: 1e-2)
+        let fromPreset = ExperimentConfig.preset(.fineTuneTop, backbone: "efficientnet_lite0", dataset: .elpv, headLR: 1e-2)
+        XCTAssertEqual(fromConfig.head.learningRate, 1e-2)
+        for g in ExperimentConfig.groupOrder {
+            XCTAssertEqual(fromConfig.groups[g]?.learningRate ?? 0, fromPreset.groups[g]?.learningRate ?? 0, accuracy: 1e-15, g)
+        }
+        XCTAssertNil(fromConfig.groups["early"]?.learningRate, "a frozen group stays without a rate")
+    }
+}
