@@ -56,7 +56,15 @@ enum Chrome {
     }
 
     /// A screen's table followed by the global keys: what the hint line shows and what dispatch searches.
+    /// A global key the screen binds itself (`l` moving right in the setup's options pane) is the screen's
+    /// there, so it leaves the global list: the hints and the help never promise what a key will not do.
     static func combined(_ table: KeyTable<Action>, screen: Screen) -> KeyTable<Action> {
-        KeyTable(title: table.title, bindings: table.bindings + globalTable(screen: screen).bindings)
+        let taken = Set(table.bindings.flatMap(\.keys))
+        let global = globalTable(screen: screen).bindings.compactMap { b -> KeyBinding<Action>? in
+            var b = b
+            b.keys = b.keys.filter { !taken.contains($0) }
+            return b.keys.isEmpty ? nil : b
+        }
+        return KeyTable(title: table.title, bindings: table.bindings + global)
     }
 }

@@ -42,6 +42,7 @@ enum RunScreen {
         let (lossRect, accRect) = charts.splitHorizontally(leftWidth: w / 2)
         let epochs = hist.epochs
         let markers = hist.unfreezes.map { ChartMarker(x: Double($0.epoch) - 0.5, label: "unfroze \($0.groups.joined(separator: ", "))") }
+            + learningRateSteps(run).map { ChartMarker(x: Double($0.epoch) - 0.5, label: "lr \(theme.glyphs.times)\(formatRate($0.factor, glyphs: g))") }
         let xRange: ClosedRange<Double>? = epochs.count >= 1 ? 1...Double(max(2, run.config.epochs)) : nil
         func chart(_ title: String, _ train: [Double], _ val: [Double], percent: Bool, rect: Rect) {
             canvas.box(rect, title: title, style: theme.border, titleStyle: theme.heading, glyphs: g)
@@ -98,6 +99,17 @@ enum RunScreen {
             Chrome.status(s.status, fallback: fallback, into: canvas, theme: theme)
         }
         Chrome.hints(keyTable(run), into: canvas, theme: theme)
+    }
+
+    /// Epochs whose head learning rate jumped from the previous epoch's (a step schedule): a marker each.
+    /// Continuous schedules (cosine, one-cycle) change every step and get none.
+    static func learningRateSteps(_ run: WatchedRun) -> [(epoch: Int, factor: Double)] {
+        guard case .step = run.config.schedule else { return [] }
+        let e = run.history.epochs
+        return zip(e, e.dropFirst()).compactMap { a, b in
+            guard let before = a.learningRates["head"], let after = b.learningRates["head"], before > 0, abs(after / before - 1) > 0.01 else { return nil }
+            return (b.epoch, after / before)
+        }
     }
 
     static func legend(_ series: [ChartSeries], into canvas: Canvas, x: Int, y: Int, theme: Theme) {

@@ -137,6 +137,24 @@ final class WorkbenchScreenTests: XCTestCase {
         XCTAssertTrue(text.contains("final        trained 1e-4   ×0.1"), text)
     }
 
+    /// A step schedule's drops show as markers on the epoch charts.
+    func testAStepScheduleMarksTheEpochsItsLearningRateDrops() {
+        var h = RunHistory()
+        for e in 1...4 {
+            h.apply(.epoch(.init(epoch: e, epochs: 4, step: e, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1, valAccuracy: 0.5,
+                                 learningRates: ["head": e <= 2 ? 1e-3 : 1e-4])))
+        }
+        var config = ExperimentConfig.preset(.featureExtraction, backbone: "efficientnet_lite0", dataset: .elpv)
+        config.schedule = .step(every: 2, gamma: 0.1)
+        let run = WatchedRun(id: "r", path: "/r", config: config, state: .finished, history: h, log: [])
+        XCTAssertEqual(RunScreen.learningRateSteps(run).map(\.epoch), [3])
+        config.schedule = .constant
+        XCTAssertTrue(RunScreen.learningRateSteps(WatchedRun(id: "r", path: "/r", config: config, state: .finished, history: h, log: [])).isEmpty)
+        var state = WorkbenchState(screen: .run, setup: form())
+        state.watched = run
+        XCTAssertTrue(render(state, width: 100, height: 30).text.contains("lr ×0.1"))
+    }
+
     func testTheRunsScreenListsFiltersAndExplainsTheSelectedRun() {
         var state = WorkbenchState(screen: .runs, setup: form())
         state.runs = [
@@ -174,7 +192,10 @@ final class WorkbenchScreenTests: XCTestCase {
     func testEveryScreenBindsHelpAndQuitAndNoKeyTwice() {
         var state = WorkbenchState(screen: .runs, setup: form())
         state.runs = []
-        for table in [SetupScreen.keyTable(form()), RunScreen.keyTable(nil), RunsScreen.keyTable(state)] {
+        var options = form(); options.focus = .options
+        var dataset = form(); dataset.focus = .dataset
+        for table in [SetupScreen.keyTable(form()), SetupScreen.keyTable(options), SetupScreen.keyTable(dataset), RunScreen.keyTable(nil),
+                      RunsScreen.keyTable(state)] {
             XCTAssertEqual(table.action(for: .char("?")), .help, table.title)
             XCTAssertEqual(table.action(for: .char("q")), .quit, table.title)
             let keys = table.bindings.flatMap(\.keys)
