@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Backbones", "Layers", "Kernels", "ImageData", "WeightsIO"]),
         .testTarget(name: "CLITests", dependencies: ["tlab", "Engine"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
-        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "TerminalUI", "Engine"]),
+        .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "TerminalUI", "Engine", "ImageData"]),
         .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO", "Kernels"], exclude: ["Fixtures"]),
     ]
 )

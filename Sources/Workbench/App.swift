@@ -54,6 +54,7 @@ final class App {
         case .setup: SetupScreen.keyTable(state.setup)
         case .run: RunScreen.keyTable(state.watched)
         case .runs: RunsScreen.keyTable(state)
+        case .results: ResultsScreen.keyTable(state.results)
         }
     }
 
@@ -67,6 +68,7 @@ final class App {
             case .setup: SetupScreen.render(state, into: canvas, theme: theme)
             case .run: RunScreen.render(state, into: canvas, theme: theme)
             case .runs: RunsScreen.render(state, into: canvas, theme: theme)
+            case .results: ResultsScreen.render(state, into: canvas, theme: theme)
             }
             if let c = state.confirmation { Chrome.confirmation(c, into: canvas, theme: theme) }
             if let help = state.help { help.render(into: canvas, glyphs: theme.glyphs) }
@@ -166,6 +168,7 @@ final class App {
             case .setup: performSetup(action)
             case .run: performRun(action)
             case .runs: performRuns(action)
+            case .results: performResults(action)
             }
         }
     }
@@ -242,6 +245,39 @@ final class App {
             else { say(pausing ? "pausing after the current step…" : "continuing…") }
         case .stop: confirmStop(run.path, id: run.id)
         case .resume: resume(id: run.id, path: run.path)
+        case .results: openResults(run.path, history: run.history)
+        default: break
+        }
+    }
+
+    // MARK: results
+
+    func openResults(_ path: String, history: RunHistory?) {
+        let h = history ?? (try? RunLogReader.history(of: path)) ?? RunHistory()
+        state.results = ResultsView.load(path: path, history: h)
+        push(.results)
+    }
+
+    func performResults(_ action: Action) {
+        guard var v = state.results else { return }
+        defer { state.results = v }
+        let epochs = v.history.epochs.count
+        switch action {
+        case .up: v.selection = max(0, v.selection - 1)
+        case .down: v.selection = min(max(0, v.mistakes.count - 1), v.selection + 1)
+        case .left, .right:
+            guard epochs > 0 else { return }
+            let current = v.epochIndex ?? v.history.epochs.firstIndex { $0.epoch == v.history.bestEpoch?.epoch } ?? epochs - 1
+            v.epochIndex = max(0, min(epochs - 1, current + (action == .left ? -1 : 1)))
+        case .bestEpoch: v.epochIndex = nil
+        case .normalise: v.normalised.toggle()
+        case .sort:
+            let keys = ResultsView.SortKey.allCases
+            v.sort = keys[((keys.firstIndex(of: v.sort) ?? 0) + 1) % keys.count]
+        case .filterClass:
+            let n = v.classes.count
+            v.classFilter = v.classFilter.map { $0 + 1 < n ? $0 + 1 : nil } ?? (n > 0 ? 0 : nil)
+            v.selection = 0
         default: break
         }
     }
@@ -290,6 +326,9 @@ final class App {
         case .resume:
             guard let r = state.selectedRun, r.state.canResume else { return }
             resume(id: r.id, path: r.path)
+        case .results:
+            guard let r = state.selectedRun else { return }
+            openResults(r.path, history: nil)
         case .stop:
             guard let r = state.selectedRun else { return }
             confirmStop(r.path, id: r.id)

@@ -21,6 +21,9 @@ enum RunScreen {
                 }
             }
         }
+        if run?.history.epochs.isEmpty == false {
+            b.append(KeyBinding(keys: [.char("r")], hint: "results", description: "per-class results, confusion, subgroups and the worst mistakes with their images", priority: 8, action: .results))
+        }
         return Chrome.combined(KeyTable(title: "run", bindings: b), screen: .run)
     }
 

@@ -24,6 +24,9 @@ enum RunsScreen {
                 b.append(KeyBinding(keys: [.char("x")], hint: "stop", description: "stop the selected run with a checkpoint", priority: 4, action: .stop))
             }
         }
+        if let r = s.selectedRun, r.epochsDone > 0 {
+            b.append(KeyBinding(keys: [.char("r")], hint: "results", description: "the selected run's per-class results and worst mistakes", priority: 8, action: .results))
+        }
         b.append(KeyBinding(keys: [.char(" ")], hint: "mark", description: "mark or unmark the run for comparison", priority: 3, action: .mark))
         b.append(KeyBinding(keys: [.char("d")], hint: "delete", description: "delete the selected run's folder (asks first)", priority: 2, action: .delete))
         return Chrome.combined(KeyTable(title: "runs", bindings: b), screen: .runs)

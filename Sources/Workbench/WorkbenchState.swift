@@ -2,7 +2,7 @@ import Engine
 import Foundation
 import TerminalUI
 
-enum Screen: Equatable { case setup, run, runs }
+enum Screen: Equatable { case setup, run, runs, results }
 
 /// Everything any key can do, on any screen. Key tables map keys to these; `App.perform` carries them out.
 enum Action: Equatable {
@@ -13,6 +13,8 @@ enum Action: Equatable {
     case pauseOrContinue, stop, resume
     // runs
     case open, filter, delete, mark
+    // results
+    case results, bestEpoch, normalise, sort, filterClass
     // a confirmation's answers
     case confirmQuit, stopAllAndQuit, confirmDelete, confirmStop, dismiss
 }
@@ -45,6 +47,8 @@ struct WorkbenchState {
     /// The run the run screen shows (its folder) and the latest snapshot of it.
     var watchedPath: String?
     var watched: WatchedRun?
+    /// The results screen's run, when it is open.
+    var results: ResultsView?
     /// Runs this workbench started whose run id is not known yet.
     var pendingLaunches: [RunLauncher.Launch] = []
     var help: HelpOverlay?

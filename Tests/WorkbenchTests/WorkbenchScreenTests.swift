@@ -1,6 +1,7 @@
 import XCTest
 import Engine
 import TerminalUI
+import ImageData
 @testable import Workbench
 
 /// The workbench's screens rendered off-screen from hand-built state, read back as text and cells.
@@ -87,6 +88,7 @@ final class WorkbenchScreenTests: XCTestCase {
         case .setup: SetupScreen.render(state, into: c, theme: theme)
         case .run: RunScreen.render(state, into: c, theme: theme)
         case .runs: RunsScreen.render(state, into: c, theme: theme)
+        case .results: ResultsScreen.render(state, into: c, theme: theme)
         }
         return c
     }
@@ -201,5 +203,52 @@ final class WorkbenchScreenTests: XCTestCase {
             let keys = table.bindings.flatMap(\.keys)
             XCTAssertEqual(keys.count, Set(keys).count, "\(table.title): a key bound twice never reaches its second action")
         }
+    }
+}
+
+extension WorkbenchScreenTests {
+    /// The results screen from a hand-built report and log: the confusion matrix, per-class table, subgroup gap,
+    /// the mistakes (worst first, filtered by class) and the selected one's image and probabilities.
+    func testTheResultsScreenShowsConfusionClassesGroupsAndTheWorstMistakeWithItsImage() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tlab-results-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let png = dir.appendingPathComponent("cell7.png").path
+        try Data(try PNGCodec.encode(width: 8, height: 8, layout: .gray8, samples: [UInt8](repeating: 200, count: 64))).write(to: URL(fileURLWithPath: png))
+        var h = RunHistory()
+        h.apply(.started(.init(run: "r", strategy: "fine-tuning", backbone: "efficientnet_lite0", dataset: "d", train: 10, validation: 6, classes: ["ok", "bad"])))
+        h.apply(.epoch(.init(epoch: 1, epochs: 2, step: 1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 0.9, valAccuracy: 0.5,
+                             perClass: [.init(name: "ok", precision: 0.5, recall: 0.67, f1: 0.57, support: 3), .init(name: "bad", precision: 0.5, recall: 0.33, f1: 0.4, support: 3)],
+                             confusion: [[2, 1], [2, 1]], groups: ["mono": .init(accuracy: 0.75, n: 4), "poly": .init(accuracy: 0.0, n: 2)])))
+        h.apply(.epoch(.init(epoch: 2, epochs: 2, step: 2, trainLoss: 1, trainAccuracy: 0.6, valLoss: 0.7, valAccuracy: 0.83,
+                             perClass: [.init(name: "ok", precision: 0.75, recall: 1, f1: 0.86, support: 3), .init(name: "bad", precision: 1, recall: 0.67, f1: 0.8, support: 3)],
+                             confusion: [[3, 0], [1, 2]], groups: ["mono": .init(accuracy: 1, n: 4), "poly": .init(accuracy: 0.5, n: 2)])))
+        var v = ResultsView(id: "r", path: dir.path, report: ValidationReport(epoch: 2, classes: ["ok", "bad"], samples: [
+            ValidationSample(index: 0, file: png, truth: 1, prediction: 0, loss: 2.5, probabilities: [0.92, 0.08], group: "poly"),
+            ValidationSample(index: 1, file: "/missing.png", truth: 0, prediction: 1, loss: 0.8, probabilities: [0.45, 0.55], group: "mono"),
+            ValidationSample(index: 2, file: png, truth: 0, prediction: 0, loss: 0.1, probabilities: [0.9, 0.1], group: "mono"),
+        ]), history: h)
+        var state = WorkbenchState(screen: .results, setup: form())
+        state.results = v
+        var c = render(state, width: 100, height: 30)
+        XCTAssertTrue(c.line(0).contains("results at epoch 2 (best)"), c.line(0))
+        XCTAssertTrue(c.text.contains("gap 50.0 points"), c.text)
+        XCTAssertTrue(c.text.contains("cell7.png ─ truth bad ─ predicted ok"), "the worst mistake is selected:\n\(c.text)")
+        XCTAssertTrue(c.text.contains("0.92"))
+        // Its image: 8×8 gray 200 in half blocks (fg and bg the same gray).
+        let blocks = c.cells.filter { $0.char == "▀" }
+        XCTAssertFalse(blocks.isEmpty)
+        XCTAssertTrue(blocks.allSatisfy { $0.style.fg == .index(ImageCells.xterm256((200, 200, 200))) && $0.style.bg == $0.style.fg })
+        XCTAssertEqual(v.mistakes.map(\.index), [0, 1], "mistakes only, highest loss first")
+        v.classFilter = 0
+        XCTAssertEqual(v.mistakes.map(\.index), [1], "filtered by true class")
+        // Another epoch: its own confusion matrix; the mistakes stay the best epoch's, and the screen says so.
+        v.classFilter = nil
+        v.epochIndex = 0
+        state.results = v
+        c = render(state, width: 100, height: 30)
+        XCTAssertTrue(c.line(0).contains("results at epoch 1"), c.line(0))
+        XCTAssertTrue(c.text.contains("gap 75.0 points"), c.text)
+        XCTAssertTrue(c.text.contains("mistakes and images are the best epoch's (2)"), c.text)
     }
 }
