@@ -30,7 +30,7 @@ final class App {
     }
 
     func run() {
-        watcher.watch(state.watchedPath)
+        updateWatched()
         watcher.start()
         defer { watcher.stop() }
         while running {
@@ -55,6 +55,7 @@ final class App {
         case .run: RunScreen.keyTable(state.watched)
         case .runs: RunsScreen.keyTable(state)
         case .results: ResultsScreen.keyTable(state.results)
+        case .compare: CompareScreen.keyTable(state.compare)
         }
     }
 
@@ -69,6 +70,7 @@ final class App {
             case .run: RunScreen.render(state, into: canvas, theme: theme)
             case .runs: RunsScreen.render(state, into: canvas, theme: theme)
             case .results: ResultsScreen.render(state, into: canvas, theme: theme)
+            case .compare: CompareScreen.render(state, into: canvas, theme: theme)
             }
             if let c = state.confirmation { Chrome.confirmation(c, into: canvas, theme: theme) }
             if let help = state.help { help.render(into: canvas, glyphs: theme.glyphs) }
@@ -120,7 +122,12 @@ final class App {
     func watch(_ path: String?) {
         state.watchedPath = path
         state.watched = nil
-        watcher.watch(path)
+        updateWatched()
+    }
+
+    /// The watcher tails the run screen's run and the compare screen's runs.
+    func updateWatched() {
+        watcher.watch(Array(Set([state.watchedPath].compactMap { $0 } + (state.compare?.paths ?? []))))
     }
 
     func perform(_ action: Action) {
@@ -169,6 +176,7 @@ final class App {
             case .run: performRun(action)
             case .runs: performRuns(action)
             case .results: performResults(action)
+            case .compare: performCompare(action)
             }
         }
     }
@@ -246,6 +254,43 @@ final class App {
         case .stop: confirmStop(run.path, id: run.id)
         case .resume: resume(id: run.id, path: run.path)
         case .results: openResults(run.path, history: run.history)
+        case .compare: openCompare()
+        default: break
+        }
+    }
+
+    // MARK: compare
+
+    /// The marked runs, or by default the latest feature-extraction run and the latest fine-tuning run.
+    func openCompare() {
+        var paths = state.runs.filter { state.marked.contains($0.path) }.map(\.path)
+        if paths.count < 2 {
+            let fe = state.runs.first { $0.strategy == "feature-extraction" && $0.epochsDone > 0 }
+            let ft = state.runs.first { $0.strategy != "feature-extraction" && $0.epochsDone > 0 }
+            paths = [fe, ft].compactMap { $0?.path }
+        }
+        guard paths.count >= 2 else {
+            say("compare needs two runs: mark them with Space on the runs screen (or run feature extraction and a fine-tuning)", error: true)
+            return
+        }
+        state.compare = CompareView(paths: paths)
+        updateWatched()
+        push(.compare)
+    }
+
+    func performCompare(_ action: Action) {
+        guard var v = state.compare else { return }
+        defer { state.compare = v }
+        switch action {
+        case .up: v.scroll = max(0, v.scroll - 1)
+        case .down: v.scroll += 1
+        case .metric:
+            let all = CompareView.Metric.allCases
+            v.metric = all[((all.firstIndex(of: v.metric) ?? 0) + 1) % all.count]
+        case .timeAxis: v.xAxis = v.xAxis == .epoch ? .time : .epoch
+        case .smoothing: v.smoothing.toggle()
+        case .pinBaseline: v.baseline = (v.baseline + 1) % max(1, v.paths.count)
+        case .allSettings: v.allSettings.toggle()
         default: break
         }
     }
@@ -329,6 +374,8 @@ final class App {
         case .results:
             guard let r = state.selectedRun else { return }
             openResults(r.path, history: nil)
+        case .compare:
+            openCompare()
         case .stop:
             guard let r = state.selectedRun else { return }
             confirmStop(r.path, id: r.id)
@@ -374,6 +421,7 @@ final class App {
             state.runsSelection = min(state.runsSelection, max(0, state.visibleRuns.count - 1))
         case .watcher(.watched(let w)):
             if w.path == state.watchedPath { state.watched = w }
+            if state.compare?.paths.contains(w.path) == true { state.compare?.runs[w.path] = w }
         case .watcher(.launchStarted(let launch, let id)):
             if awaitedLaunch == launch.pid, state.screen == .run {
                 watch((paths.runs as NSString).appendingPathComponent(id))

@@ -23,6 +23,7 @@ enum RunScreen {
         }
         if run?.history.epochs.isEmpty == false {
             b.append(KeyBinding(keys: [.char("r")], hint: "results", description: "per-class results, confusion, subgroups and the worst mistakes with their images", priority: 8, action: .results))
+            b.append(KeyBinding(keys: [.char("c")], hint: "compare", description: "compare the marked runs (default: the latest feature-extraction and fine-tuning runs)", priority: 6, action: .compare))
         }
         return Chrome.combined(KeyTable(title: "run", bindings: b), screen: .run)
     }

@@ -39,7 +39,7 @@ final class RunWatcher: @unchecked Sendable {
     let paths: ExperimentPaths
     let inbox: Inbox<WorkbenchMessage>
     private let lock = NSLock()
-    private var watchedPath: String?
+    private var watchedPaths: [String] = []
     private var launches: [RunLauncher.Launch] = []
     private var announced: Set<pid_t> = []
     private var stopped = false
@@ -47,7 +47,7 @@ final class RunWatcher: @unchecked Sendable {
 
     private var readers: [String: RunLogReader] = [:]
     private var configs: [String: ExperimentConfig] = [:]
-    private var watchedReader: (path: String, reader: RunLogReader, log: [String])?
+    private var watchedReaders: [String: (reader: RunLogReader, log: [String])] = [:]
     private var lastRows: [RunRow] = []
     private var lastListing = Date.distantPast
 
@@ -62,19 +62,20 @@ final class RunWatcher: @unchecked Sendable {
 
     func stop() { lock.lock(); stopped = true; lock.unlock() }
 
-    /// The run whose full history the run screen shows (nil: none).
-    func watch(_ path: String?) { lock.lock(); watchedPath = path; lock.unlock() }
+    /// The runs whose full histories the run and compare screens show.
+    func watch(_ paths: [String]) { lock.lock(); watchedPaths = paths; lock.unlock() }
     func track(_ launch: RunLauncher.Launch) { lock.lock(); launches.append(launch); lock.unlock() }
     /// Lists runs again at the next tick (after a delete, say).
     func refresh() { lock.lock(); lastListing = .distantPast; lock.unlock() }
 
     private func loop() {
         while true {
-            lock.lock(); let done = stopped; let path = watchedPath; let pending = launches; lock.unlock()
+            lock.lock(); let done = stopped; let paths = watchedPaths; let pending = launches; lock.unlock()
             if done { return }
             checkLaunches(pending)
             if Date().timeIntervalSince(lastListing) > 0.5 { listRuns(); lastListing = Date() }
-            if let path { pollWatched(path) } else { watchedReader = nil }
+            watchedReaders = watchedReaders.filter { paths.contains($0.key) }
+            for path in paths { pollWatched(path) }
             usleep(200_000)
         }
     }
@@ -118,12 +119,11 @@ final class RunWatcher: @unchecked Sendable {
     }
 
     private func pollWatched(_ path: String) {
-        if watchedReader?.path != path { watchedReader = (path, RunLogReader(run: path), []) }
-        guard var w = watchedReader else { return }
+        var w = watchedReaders[path] ?? (RunLogReader(run: path), [])
         let events = (try? w.reader.poll()) ?? []
         for e in events { EventLine.append(e, to: &w.log) }
         if w.log.count > 300 { w.log.removeFirst(w.log.count - 300) }
-        watchedReader = w
+        watchedReaders[path] = w
         guard let config = configs[path] ?? (try? RunRecords.config(path)) else { return }
         let state = RunRecords.state(path, history: w.reader.history)
         inbox.post(.watcher(.watched(WatchedRun(id: (path as NSString).lastPathComponent, path: path, config: config, state: state,

@@ -27,6 +27,7 @@ enum RunsScreen {
         if let r = s.selectedRun, r.epochsDone > 0 {
             b.append(KeyBinding(keys: [.char("r")], hint: "results", description: "the selected run's per-class results and worst mistakes", priority: 8, action: .results))
         }
+        b.append(KeyBinding(keys: [.char("c")], hint: "compare", description: "compare the marked runs (default: the latest feature-extraction and fine-tuning runs)", priority: 7, action: .compare))
         b.append(KeyBinding(keys: [.char(" ")], hint: "mark", description: "mark or unmark the run for comparison", priority: 3, action: .mark))
         b.append(KeyBinding(keys: [.char("d")], hint: "delete", description: "delete the selected run's folder (asks first)", priority: 2, action: .delete))
         return Chrome.combined(KeyTable(title: "runs", bindings: b), screen: .runs)

@@ -17,6 +17,22 @@ struct BackboneChoice: Sendable, Equatable {
     var groupParameters: [String: Int]
     var groupLayers: [String: String]
 
+    /// Parameters of a group ("early", …) or of the new head ("head") for `config` with `classes` classes.
+    func parameters(_ row: String, config: ExperimentConfig, classes k: Int) -> Int {
+        if row != "head" { return groupParameters[row] ?? 0 }
+        let d = featureDimension
+        if config.head.kind == .mlp { let h = config.head.hidden ?? 256; return (d + 1) * h + (h + 1) * k }
+        return (d + 1) * k
+    }
+
+    /// What a run of `config` trains at some point (the head and every group trainable in any epoch) and the
+    /// size of the network it trains in (groups without the ImageNet classifier, plus the head).
+    func parameterCounts(_ config: ExperimentConfig, classes k: Int) -> (trainable: Int, total: Int) {
+        let head = parameters("head", config: config, classes: k)
+        let trained = Set((0..<config.epochs).flatMap { e in config.policies(atEpoch: e).filter(\.value.trainable).map(\.key) })
+        return (head + trained.reduce(0) { $0 + (groupParameters[$1] ?? 0) }, head + groupParameters.values.reduce(0, +))
+    }
+
     static func all(weightsDirectory: String) -> [BackboneChoice] {
         Backbones.specs.map { spec in
             let path = PretrainedWeights.defaultPath(arch: spec.name, directory: weightsDirectory)
@@ -197,21 +213,13 @@ struct SetupForm {
     // MARK: what the rows say
 
     /// Parameters of a group, or of the new head.
-    func parameters(_ row: String) -> Int {
-        if row != "head" { return backbone.groupParameters[row] ?? 0 }
-        let d = backbone.featureDimension, k = max(dataset.classes.count, 2)
-        if config.head.kind == .mlp { let h = config.head.hidden ?? 256; return (d + 1) * h + (h + 1) * k }
-        return (d + 1) * k
-    }
+    func parameters(_ row: String) -> Int { backbone.parameters(row, config: config, classes: max(dataset.classes.count, 2)) }
 
     /// Parameters of the network being trained: the backbone's groups (without its ImageNet classifier) and the new head.
-    var totalParameters: Int { backbone.groupParameters.values.reduce(0, +) + parameters("head") }
+    var totalParameters: Int { backbone.parameterCounts(config, classes: max(dataset.classes.count, 2)).total }
 
     /// Parameters that train at some point of the run (the head, and every group trainable in any epoch).
-    var trainableParameters: Int {
-        let groups = Set((0..<config.epochs).flatMap { e in config.policies(atEpoch: e).filter(\.value.trainable).map(\.key) })
-        return parameters("head") + groups.reduce(0) { $0 + parameters($1) }
-    }
+    var trainableParameters: Int { backbone.parameterCounts(config, classes: max(dataset.classes.count, 2)).trainable }
 
     /// The epoch (1-based) a gradual run unfreezes `group`, if it does.
     func unfreezeEpoch(_ group: String) -> Int? {

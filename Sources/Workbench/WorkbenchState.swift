@@ -2,7 +2,7 @@ import Engine
 import Foundation
 import TerminalUI
 
-enum Screen: Equatable { case setup, run, runs, results }
+enum Screen: Equatable { case setup, run, runs, results, compare }
 
 /// Everything any key can do, on any screen. Key tables map keys to these; `App.perform` carries them out.
 enum Action: Equatable {
@@ -15,6 +15,8 @@ enum Action: Equatable {
     case open, filter, delete, mark
     // results
     case results, bestEpoch, normalise, sort, filterClass
+    // compare
+    case compare, metric, timeAxis, smoothing, pinBaseline, allSettings
     // a confirmation's answers
     case confirmQuit, stopAllAndQuit, confirmDelete, confirmStop, dismiss
 }
@@ -49,6 +51,8 @@ struct WorkbenchState {
     var watched: WatchedRun?
     /// The results screen's run, when it is open.
     var results: ResultsView?
+    /// The compare screen's runs, when it is open.
+    var compare: CompareView?
     /// Runs this workbench started whose run id is not known yet.
     var pendingLaunches: [RunLauncher.Launch] = []
     var help: HelpOverlay?

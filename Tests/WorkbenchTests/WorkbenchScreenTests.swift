@@ -89,6 +89,7 @@ final class WorkbenchScreenTests: XCTestCase {
         case .run: RunScreen.render(state, into: c, theme: theme)
         case .runs: RunsScreen.render(state, into: c, theme: theme)
         case .results: ResultsScreen.render(state, into: c, theme: theme)
+        case .compare: CompareScreen.render(state, into: c, theme: theme)
         }
         return c
     }
@@ -250,5 +251,53 @@ extension WorkbenchScreenTests {
         XCTAssertTrue(c.line(0).contains("results at epoch 1"), c.line(0))
         XCTAssertTrue(c.text.contains("gap 75.0 points"), c.text)
         XCTAssertTrue(c.text.contains("mistakes and images are the best epoch's (2)"), c.text)
+    }
+}
+
+extension WorkbenchScreenTests {
+    func compareRun(_ id: String, _ preset: ExperimentConfig.Preset, acc: Double, f1: [Double], mono: Double, seed: UInt64 = 0) -> WatchedRun {
+        var h = RunHistory()
+        h.apply(.started(.init(run: id, strategy: preset == .featureExtraction ? "feature-extraction" : "fine-tuning", backbone: "efficientnet_lite0",
+                               dataset: "elpv", train: 1968, validation: 656, classes: ["p=0", "p=1"])))
+        h.apply(.epoch(.init(epoch: 1, epochs: 1, step: 1, trainLoss: 0.5, trainAccuracy: 0.8, valLoss: 0.4, valAccuracy: acc, valBinaryAccuracy: acc,
+                             perClass: zip(["p=0", "p=1"], f1).map { .init(name: $0, precision: $1, recall: $1, f1: $1, support: 10) },
+                             groups: ["mono": .init(accuracy: mono, n: 10)], elapsedSeconds: 60, epochSeconds: 60, imagesPerSecond: 30)))
+        var c = ExperimentConfig.preset(preset, backbone: "efficientnet_lite0", dataset: .elpv)
+        c.epochs = 1; c.split.seed = seed
+        return WatchedRun(id: id, path: "/runs/\(id)", config: c, state: .finished, history: h, log: [])
+    }
+
+    /// Only the settings that differ, each number with its difference to the pinned baseline, and the class the
+    /// other run improved most; runs on another split are flagged.
+    func testCompareShowsDifferingSettingsDeltasAndTheClassImprovedMost() {
+        let fe = compareRun("20261124T080000-feature-extraction", .featureExtraction, acc: 0.764, f1: [0.84, 0.19], mono: 0.79)
+        let ft = compareRun("20261124T090000-fine-tune-top", .fineTuneTop, acc: 0.782, f1: [0.85, 0.40], mono: 0.81)
+        var v = CompareView(paths: [fe.path, ft.path])
+        v.runs = [fe.path: fe, ft.path: ft]
+        let rows = v.rows(glyphs: .unicode)
+        func row(_ label: String) -> [String]? { rows.first { $0.label.trimmingCharacters(in: .whitespaces) == label }?.cells }
+        XCTAssertEqual(row("intermediate lr"), ["frozen", "1e-05"])
+        XCTAssertEqual(row("augmentation"), ["none", "flips h+v"])
+        XCTAssertNil(row("seed"), "settings that agree are left out")
+        XCTAssertEqual(row("val accuracy %"), ["76.4", "78.2 (+1.8)"])
+        XCTAssertEqual(row("F1 p=1"), ["0.19", "0.40 (+0.21)"])
+        XCTAssertEqual(row("mono accuracy %"), ["79.0", "81.0 (+2.0)"])
+        XCTAssertEqual(v.verdicts(), ["fine-tune-top: F1 improved most on p=1 (+0.21); mono accuracy +2.0 points"])
+        XCTAssertTrue(v.sameSplit)
+        v.allSettings = true
+        XCTAssertNotNil(v.rows(glyphs: .unicode).first { $0.label.trimmingCharacters(in: .whitespaces) == "seed" })
+        // Pin the other run: the differences flip.
+        v.allSettings = false
+        v.baseline = 1
+        XCTAssertEqual(v.rows(glyphs: .unicode).first { $0.label.contains("val accuracy") }?.cells, ["76.4 (-1.8)", "78.2"])
+        // Another seed's split: not comparable, and the screen says so.
+        let other = compareRun("20261124T100000-fine-tune-top", .fineTuneTop, acc: 0.8, f1: [0.9, 0.5], mono: 0.8, seed: 1)
+        var w = CompareView(paths: [fe.path, other.path])
+        w.runs = [fe.path: fe, other.path: other]
+        XCTAssertFalse(w.sameSplit)
+        var state = WorkbenchState(screen: .compare, setup: form())
+        state.compare = w
+        let c = render(state, width: 100, height: 30)
+        XCTAssertTrue(c.line(0).contains("DIFFERENT SPLITS: not comparable"), c.line(0))
     }
 }

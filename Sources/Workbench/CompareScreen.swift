@@ -1,0 +1,202 @@
+import Engine
+import Foundation
+import TerminalUI
+
+/// What the compare screen shows: two or more runs, live, against a pinned baseline.
+struct CompareView {
+    enum Metric: String, CaseIterable { case valAccuracy = "val accuracy", valLoss = "val loss", trainLoss = "train loss" }
+    enum XAxis: String { case epoch, time = "wall time" }
+
+    /// Run folders in the order they were picked; their latest snapshots as the watcher posts them.
+    var paths: [String]
+    var runs: [String: WatchedRun] = [:]
+    var baseline = 0
+    var metric = Metric.valAccuracy
+    var xAxis = XAxis.epoch
+    var smoothing = false
+    var allSettings = false
+    var scroll = 0
+
+    var loaded: [WatchedRun] { paths.compactMap { runs[$0] } }
+    var baselineRun: WatchedRun? { paths.indices.contains(baseline) ? runs[paths[baseline]] : nil }
+
+    /// Whether the runs validated on the same images (same data, split fraction, seed and fold).
+    var sameSplit: Bool { Set(loaded.map { SplitIdentity($0.config) }).count <= 1 }
+
+    func values(_ run: WatchedRun) -> [ChartPoint] {
+        let e = run.history.epochs
+        let ys: [Double] = switch metric {
+        case .valAccuracy: e.map(\.valAccuracy)
+        case .valLoss: e.map(\.valLoss)
+        case .trainLoss: e.map(\.trainLoss)
+        }
+        let smoothed = smoothing ? LineChart.debiasedEMA(ys, smoothing: 0.6) : ys
+        let xs = xAxis == .epoch ? e.map { Double($0.epoch) } : e.map { $0.elapsedSeconds / 60 }
+        return zip(xs, smoothed).map { ChartPoint(x: $0, y: $1) }
+    }
+
+    /// A run's short name in the legend and the table: its id without the date, or the whole id.
+    static func shortName(_ id: String) -> String {
+        let parts = id.split(separator: "-", maxSplits: 1)
+        return parts.count == 2 && parts[0].count >= 15 ? String(parts[1]) : id
+    }
+
+    /// The comparison table: label, then one cell per run; numbers after the first run carry their
+    /// difference to the baseline. Settings show only those that differ unless `allSettings`.
+    func rows(glyphs g: Glyphs) -> [(label: String, cells: [String], section: Bool)] {
+        let runs = loaded
+        guard let base = baselineRun else { return [] }
+        var out: [(String, [String], Bool)] = []
+        func delta(_ v: Double?, _ b: Double?, percent: Bool, digits: Int = 1) -> String {
+            guard let v else { return String(g.dash) }
+            let text = percent ? String(format: "%.\(digits)f", 100 * v) : String(format: "%.2f", v)
+            guard let b, v != b else { return text }
+            let d = percent ? 100 * (v - b) : v - b
+            return text + String(format: percent ? " (%+.\(digits)f)" : " (%+.2f)", d)
+        }
+        func row(_ label: String, _ f: (WatchedRun) -> String) { out.append((label, runs.map(f), false)) }
+        func section(_ label: String) { out.append((label, runs.map { _ in "" }, true)) }
+
+        section(allSettings ? "settings (D: only those that differ)" : "settings that differ (D: all)")
+        let settings = allSettings ? ConfigSettings.all : ConfigSettings.differing(runs.map(\.config))
+        if settings.isEmpty { out.append(("  (none: the same config)", runs.map { _ in "" }, false)) }
+        for s in settings { row("  " + s.name) { ConfigSettings.value(s, in: $0.config) } }
+
+        section("cost")
+        let choices = BackboneChoice.all(weightsDirectory: "")
+        row("  trainable / total params") { r in
+            guard let b = choices.first(where: { $0.name == r.config.backbone }) else { return String(g.dash) }
+            let c = b.parameterCounts(r.config, classes: max(2, r.history.start?.classes.count ?? 2))
+            return "\(formatCount(c.trainable)) / \(formatCount(c.total))"
+        }
+        row("  epochs done") { "\($0.history.epochs.last?.epoch ?? 0)/\($0.config.epochs)" }
+        // Wall time includes the feature (or frozen-prefix) pass, which the epochs' clocks do not.
+        row("  wall time") { r in
+            guard let last = r.history.epochs.last else { return String(g.dash) }
+            return formatDuration(last.elapsedSeconds + (r.history.featuresReady?.seconds ?? 0), glyphs: g)
+        }
+        row("  time per epoch") { r in
+            let e = r.history.epochs.map(\.epochSeconds)
+            return e.isEmpty ? String(g.dash) : formatDuration(e.reduce(0, +) / Double(e.count), glyphs: g)
+        }
+        // Images per second through the backbone: the feature pass for feature extraction (its head trains on
+        // cached features), the training steps otherwise.
+        row("  img/s") { r in
+            if r.history.start?.strategy == "feature-extraction" {
+                guard let f = r.history.featuresReady, let n = r.history.start.map({ $0.train + $0.validation }) else { return String(g.dash) }
+                return f.cacheHit ? "features cached" : String(format: "%.1f (features)", Double(n) / max(f.seconds, 1e-9))
+            }
+            let e = r.history.epochs.map(\.imagesPerSecond)
+            return e.isEmpty ? String(g.dash) : String(format: "%.1f", e.reduce(0, +) / Double(e.count))
+        }
+
+        section("results (best epoch; difference to the baseline)")
+        let b = base.history.bestEpoch
+        row("  val accuracy %") { delta($0.history.bestEpoch?.valAccuracy, b?.valAccuracy, percent: true) }
+        if runs.contains(where: { $0.history.bestEpoch?.valBinaryAccuracy != nil }) {
+            row("  binary accuracy %") { delta($0.history.bestEpoch?.valBinaryAccuracy, b?.valBinaryAccuracy, percent: true) }
+        }
+        row("  best epoch") { "\($0.history.bestEpoch?.epoch ?? 0)" }
+        var classes: [String] = []
+        for r in runs { for c in r.history.start?.classes ?? r.history.bestEpoch?.perClass.map(\.name) ?? [] where !classes.contains(c) { classes.append(c) } }
+        for c in classes {
+            row("  F1 \(c)") { r in
+                delta(r.history.bestEpoch?.perClass.first { $0.name == c }?.f1, b?.perClass.first { $0.name == c }?.f1, percent: false)
+            }
+        }
+        let groups = Set(runs.flatMap { $0.history.bestEpoch?.groups.keys.map { $0 } ?? [] }).sorted()
+        for grp in groups {
+            row("  \(grp) accuracy %") { r in delta(r.history.bestEpoch?.groups[grp]?.accuracy, b?.groups[grp]?.accuracy, percent: true) }
+        }
+        return out
+    }
+
+    /// For each run other than the baseline, the class whose F1 rose most and the one that fell most, and
+    /// the subgroup that gained most: the sentence the comparison is for.
+    func verdicts() -> [String] {
+        guard let base = baselineRun?.history.bestEpoch else { return [] }
+        return loaded.filter { $0.path != baselineRun?.path }.compactMap { r in
+            guard let e = r.history.bestEpoch else { return nil }
+            let deltas = e.perClass.compactMap { c in base.perClass.first { $0.name == c.name }.map { (c.name, c.f1 - $0.f1) } }
+            guard let up = deltas.max(by: { $0.1 < $1.1 }), let down = deltas.min(by: { $0.1 < $1.1 }) else { return nil }
+            var text = "\(Self.shortName(r.id)): F1 improved most on \(up.0) (\(String(format: "%+.2f", up.1)))"
+            if down.1 < 0 { text += ", hurt most on \(down.0) (\(String(format: "%+.2f", down.1)))" }
+            let g = e.groups.compactMap { k, v in base.groups[k].map { (k, v.accuracy - $0.accuracy) } }.max { $0.1 < $1.1 }
+            if let g { text += String(format: "; %@ accuracy %+.1f points", g.0, 100 * g.1) }
+            return text
+        }
+    }
+}
+
+/// The compare screen: overlaid curves (one stable colour, or marker, per run), x by epoch or wall time,
+/// optional smoothing, and a table of the settings that differ, the cost and the results with their
+/// differences to a pinned baseline.
+enum CompareScreen {
+    static func keyTable(_ v: CompareView?) -> KeyTable<Action> {
+        Chrome.combined(KeyTable(title: "compare", bindings: [
+            KeyBinding(keys: [.up, .char("k")], hintKeys: [.up, .down], hint: "scroll", description: "scroll the table", priority: 4, action: .up),
+            KeyBinding(keys: [.down, .char("j")], description: "scroll the table down", action: .down),
+            KeyBinding(keys: [.char("m")], hint: "metric", description: "chart: validation accuracy, validation loss, training loss", priority: 7, action: .metric),
+            KeyBinding(keys: [.char("t")], hint: "epoch/time", description: "x axis: epoch or wall time (minutes)", priority: 6, action: .timeAxis),
+            KeyBinding(keys: [.char("s")], hint: "smoothing", description: "smooth the curves (debiased EMA 0.6) or not", priority: 5, action: .smoothing),
+            KeyBinding(keys: [.char("p")], hint: "pin baseline", description: "make the next run the baseline the differences are against", priority: 6, action: .pinBaseline),
+            KeyBinding(keys: [.char("D")], hint: "all settings", description: "show every setting, not only those that differ", priority: 3, action: .allSettings),
+        ]), screen: .compare)
+    }
+
+    static func render(_ s: WorkbenchState, into canvas: Canvas, theme: Theme) {
+        let g = theme.glyphs, w = canvas.width, h = canvas.height
+        guard let v = s.compare else { return }
+        let runs = v.loaded
+        let split = v.sameSplit ? "same split \(g.check)" : "DIFFERENT SPLITS: not comparable"
+        Chrome.title("compare \(runs.count) runs \(g.horizontal) \(split)", right: "baseline: \(v.baselineRun.map { CompareView.shortName($0.id) } ?? "—")",
+                     into: canvas, theme: theme)
+        if !v.sameSplit { canvas.put(" DIFFERENT SPLITS: not comparable", x: 0, y: 0, style: theme.error, glyphs: g) }
+        // Legend: one colour (or marker) per run, stable across sessions (hashed from the run id).
+        var x = 1
+        for r in runs {
+            let style = theme.colors ? Style(fg: Palette.runColor(for: r.id), bold: true) : .bold
+            let mark = theme.colors ? "■" : String(Palette.runMarker(for: r.id, glyphs: g))
+            let label = "\(mark) \(CompareView.shortName(r.id))\(r.path == v.baselineRun?.path ? " (baseline)" : "") \(r.state.label)  "
+            canvas.put(label, x: x, y: 1, style: style, maxWidth: w - x, glyphs: g)
+            x += label.count
+        }
+        canvas.put("x: \(v.xAxis.rawValue)  smoothing: \(v.smoothing ? "on" : "off")", x: max(x, w - 32), y: 1, style: theme.dim, maxWidth: 32, glyphs: g)
+        let chartHeight = max(7, (h - 4) * 2 / 5)
+        let chartRect = Rect(x: 0, y: 2, width: w, height: chartHeight)
+        canvas.box(chartRect, title: v.metric.rawValue, style: theme.border, titleStyle: theme.heading, glyphs: g)
+        let series = runs.map { r in
+            ChartSeries(name: r.id, points: v.values(r), style: theme.colors ? Style(fg: Palette.runColor(for: r.id)) : .plain,
+                        marker: Palette.runMarker(for: r.id, glyphs: g))
+        }
+        LineChart(series: series.filter { !$0.points.isEmpty }, mode: theme.chartMode,
+                  yTickFormat: v.metric == .valAccuracy ? { String(format: "%.0f%%", 100 * $0) } : nil)
+            .render(into: canvas, rect: chartRect.inset(by: 1), glyphs: g)
+
+        // The table, then the verdicts.
+        let verdicts = v.verdicts()
+        let tableRect = Rect(x: 0, y: chartRect.maxY, width: w, height: h - 2 - chartRect.maxY - min(verdicts.count, 2))
+        let rows = v.rows(glyphs: g)
+        let labelWidth = 28, colWidth = max(14, (w - labelWidth - 2) / max(1, runs.count))
+        canvas.put("", x: 0, y: tableRect.y)
+        for (i, r) in runs.enumerated() {
+            canvas.put(CompareView.shortName(r.id), x: labelWidth + i * colWidth, y: tableRect.y,
+                       style: theme.colors ? Style(fg: Palette.runColor(for: r.id), bold: true) : .bold, maxWidth: colWidth - 1, glyphs: g)
+        }
+        let visible = max(0, tableRect.height - 1)
+        let start = max(0, min(v.scroll, rows.count - visible))
+        for (k, row) in rows.dropFirst(start).prefix(visible).enumerated() {
+            let y = tableRect.y + 1 + k
+            canvas.put(row.label, x: 1, y: y, style: row.section ? theme.heading : theme.dim, maxWidth: row.section ? w - 2 : labelWidth - 2, glyphs: g)
+            guard !row.section else { continue }
+            for (i, cell) in row.cells.enumerated() {
+                canvas.put(cell, x: labelWidth + i * colWidth, y: y, maxWidth: colWidth - 1, glyphs: g)
+            }
+        }
+        for (i, line) in verdicts.prefix(2).enumerated() {
+            canvas.put(" " + line, x: 0, y: tableRect.maxY + i, style: theme.ok, maxWidth: w, glyphs: g)
+        }
+        Chrome.status(s.status, into: canvas, theme: theme)
+        Chrome.hints(keyTable(v), into: canvas, theme: theme)
+    }
+}
