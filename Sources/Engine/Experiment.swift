@@ -55,8 +55,6 @@ public enum Experiment {
         c.dataset.path = c.dataset.path.map(absolutePath)
         let (data, trainIdx, valIdx, positive) = try loadData(c, paths: paths)
         let run = try RunFolder(root: paths.runs, config: c)
-        try run.claim()
-        defer { run.release() }
         let log = RunLog(run: run, emit: emit)
         return try endingWithEvent(log) {
             try run.write(RunSplit(train: trainIdx, validation: valIdx, files: data.samples.map(\.path), labels: data.labels,
@@ -93,10 +91,6 @@ public enum Experiment {
             throw ExperimentError("\(runPath): \(changed); it cannot be resumed")
         }
         let run = try RunFolder(existing: runPath)
-        // Claimed before anything is logged: a refused second resume writes nothing into the live run's log.
-        try run.claim()
-        defer { run.release() }
-        run.removeStaleTemporaries()
         let log = RunLog(run: run, emit: emit)
         return try endingWithEvent(log) {
             try train(c, run: run, log: log, data: data, trainIdx: split.train, valIdx: split.validation, positive: positive,
@@ -111,6 +105,9 @@ public enum Experiment {
         do {
             let outcome = try body()
             return outcome
+        } catch let busy as RunFolder.Busy {
+            // A refused second resume: the run belongs to another process, whose log stays as it is.
+            throw busy
         } catch {
             log(.failed(.init(reason: "\(error)", epoch: log.epochInProgress, resumable: isTransient(error))))
             throw error
@@ -127,7 +124,11 @@ public enum Experiment {
     static func train(_ c: ExperimentConfig, run: RunFolder, log: RunLog, data: LabeledDataset, trainIdx: [Int], valIdx: [Int],
                       positive: ((Int) -> Bool)?, resume: Bool, paths: ExperimentPaths, control: TrainingControl) throws -> Outcome {
         let t0 = Date()
-        // The caller holds the folder's claim; the terminal event is logged (by `endingWithEvent`) before it is released.
+        try run.claim()
+        // The terminal event is logged (by `endingWithEvent`) before this releases the folder.
+        defer { run.release() }
+        // The owner removes checkpoint temporaries of processes killed mid-write.
+        if resume { run.removeStaleTemporaries() }
         do {
             return try trainClaimed(c, run: run, log: log, data: data, trainIdx: trainIdx, valIdx: valIdx, positive: positive,
                                     resume: resume, paths: paths, control: control, t0: t0)

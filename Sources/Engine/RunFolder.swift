@@ -57,6 +57,8 @@ public final class RunFolder {
     /// `owner.pid` (see `RunOwner`), so a second `--resume` of the same run is refused and a viewer can tell a
     /// live run from one that was killed. The kernel drops the lock when the process dies, however it dies.
     private var lockDescriptor: Int32 = -1
+    /// The folder is claimed by another live process.
+    public struct Busy: Error, CustomStringConvertible { public let description: String }
     func claim() throws {
         let lockPath = (path as NSString).appendingPathComponent(".lock")
         let fd = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
@@ -64,7 +66,7 @@ public final class RunFolder {
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
             let owner = RunOwner.livePID(path).map { "process \($0)" } ?? "another process"
-            throw ExperimentError("run \(id) is being trained by \(owner); it cannot be resumed twice at once")
+            throw Busy(description: "run \(id) is being trained by \(owner); it cannot be resumed twice at once")
         }
         lockDescriptor = fd
         try writeAtomically(Data(RunOwner.record().utf8), to: RunOwner.file(path))
