@@ -19,11 +19,11 @@ struct Bench: ParsableCommand {
     @Argument(help: "What to measure: \(Kind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var kind: Kind
 
-    @Option(help: "Matrix size for gemm.") var n = 2048
-    @Option(help: "Batch size for conv, forward and train.") var batch = 32
+    @Option(parsing: .unconditional, help: "Matrix size for gemm.") var n = 2048
+    @Option(parsing: .unconditional, help: "Batch size for conv, forward and train.") var batch = 32
     @Option(help: "Backbone for forward and train.") var backbone = "efficientnet_lite0"
-    @Option(help: "Input resolution for forward and train (default: the backbone's own).") var res: Int?
-    @Option(help: "Timed repetitions (the best one counts).") var reps = 5
+    @Option(parsing: .unconditional, help: "Input resolution for forward and train (default: the backbone's own).") var res: Int?
+    @Option(parsing: .unconditional, help: "Timed repetitions (the best one counts).") var reps = 5
     @Flag(help: "One JSON object per line.") var json = false
     @Flag(help: "forward: also print where the time goes, by layer kind.") var profile = false
 

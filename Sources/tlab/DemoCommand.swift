@@ -11,11 +11,11 @@ struct Demo: ParsableCommand {
         abstract: "Train a small CNN from scratch on ELPV and print loss and accuracy per epoch (headless demo).")
 
     @Option(help: "ELPV data folder (holds labels.csv).") var data = ExperimentPaths().elpvRoot
-    @Option(help: "Side of the square input images.") var size = 64
-    @Option(help: "Training epochs.") var epochs = 4
-    @Option(help: "Batch size.") var batch = 32
-    @Option(help: "Learning rate (AdamW, cosine schedule).") var lr: Float = 3e-3
-    @Option(help: "Seed for the split, the weights and the batch order.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Side of the square input images.") var size = 64
+    @Option(parsing: .unconditional, help: "Training epochs.") var epochs = 4
+    @Option(parsing: .unconditional, help: "Batch size.") var batch = 32
+    @Option(parsing: .unconditional, help: "Learning rate (AdamW, cosine schedule).") var lr: Float = 3e-3
+    @Option(parsing: .unconditional, help: "Seed for the split, the weights and the batch order.") var seed: UInt64 = 0
 
     func validate() throws {
         guard size >= 16, epochs > 0, batch > 1, lr > 0 else { throw ValidationError("need --size ≥ 16, --epochs > 0, --batch > 1, --lr > 0") }

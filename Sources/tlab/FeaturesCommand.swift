@@ -12,8 +12,8 @@ struct Features: ParsableCommand {
     @Option(help: "ELPV data folder.") var elpvRoot = ExperimentPaths().elpvRoot
     @Option(help: "Backbone.") var backbone = "efficientnet_lite0"
     @Option(help: "Weights file (default: NAME.safetensors in the home's weights/ folder).") var weights: String?
-    @Option(help: "Input side (default: the backbone's own).") var res: Int?
-    @Option(help: "Batch size.") var batch = 32
+    @Option(parsing: .unconditional, help: "Input side (default: the backbone's own).") var res: Int?
+    @Option(parsing: .unconditional, help: "Batch size.") var batch = 32
     @Option(help: "Cache folder.") var cache = ExperimentPaths().cache
     @Flag(help: "One JSON line with the result.") var json = false
 

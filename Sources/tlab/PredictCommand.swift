@@ -12,7 +12,7 @@ struct Predict: ParsableCommand {
 
     @Option(help: "Backbone name.") var backbone = "efficientnet_lite0"
     @Flag(help: "Use the original ImageNet-1k classifier (the only head `predict` knows so far).") var imagenet = false
-    @Option(help: "How many classes to print per image.") var top = 5
+    @Option(parsing: .unconditional, help: "How many classes to print per image.") var top = 5
     @Option(help: "Weights file (default: NAME.safetensors in the home's weights/ folder).") var weights: String?
     @Flag(help: "One JSON line per file: {\"file\", \"top\": [{\"class\", \"label\", \"p\"}]}.") var json = false
     @Argument(help: "PNG files.") var files: [String]

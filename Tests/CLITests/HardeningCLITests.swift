@@ -15,12 +15,16 @@ extension CLITests {
             (["bench", "conv", "--batch", "100000"], "--batch"),
             (["demo", "--size", "100000"], "--size"),
             (["train", "--preset", "gradual", "--batch-size", "0"], "--batch-size"),
+            // A negative value is reported as such, not as a missing one.
+            (["train", "--preset", "gradual", "--epochs", "-3"], "--epochs must be at least 1 (got -3)"),
+            (["features", "--batch", "-1"], "--batch must be positive (got -1)"),
+            (["bench", "forward", "--res", "-5"], "--res must be in 32…1024 (got -5)"),
         ]
         for (args, option) in cases {
             let r = try run(args)
             XCTAssertNotEqual(r.status, 0, "\(args)")
             XCTAssertTrue(r.err.contains(option), "\(args): \(r.err)")
-            XCTAssertFalse(r.err.contains("Fatal error") || r.err.contains("Crash"), "\(args): \(r.err)")
+            XCTAssertFalse(r.err.contains("Fatal error") || r.err.contains("Crash") || r.err.contains("Missing value"), "\(args): \(r.err)")
         }
     }
 
