@@ -30,7 +30,8 @@ for size in 80x24 120x40; do
     keys j; keys j; keys e; keys C-u; t send-keys -t c -l "fast"; keys Enter; shot "setup-invalid-lr-$size"
     keys Escape; keys '?'; shot "help-setup-$size"
     keys Escape; keys l; shot "runs-$size"
-    [ -n "$fe" ] && { open run "$w" "$h" "$TLAB" watch "$fe"; shot "run-feature-extraction-$size"; }
+    [ -n "$fe" ] && { open run "$w" "$h" "$TLAB" watch "$fe"; shot "run-feature-extraction-$size"; keys r; shot "results-$size"; keys n; keys f; keys f; shot "results-normalised-filtered-$size"; }
+    [ -n "$fe" ] && [ -n "$ft" ] && { open runs "$w" "$h" "$TLAB"; keys l; keys c; shot "compare-$size"; keys t; keys m; shot "compare-time-axis-val-loss-$size"; }
     [ -n "$ft" ] && { open run "$w" "$h" "$TLAB" watch "$ft"; shot "run-fine-tune-top-$size"; keys q; shot "quit-confirm-$size"; }
 done
 open nocolor 120 40 NO_COLOR=1 "$TLAB" watch "${ft:-$fe}"; shot "run-no-color-120x40"

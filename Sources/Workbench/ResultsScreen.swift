@@ -90,7 +90,8 @@ enum ResultsScreen {
         let classes = v.classes
         let topHeight = min(max(classes.count + 4, 7), (h - 3) / 2)
         let top = Rect(x: 0, y: 1, width: w, height: topHeight)
-        let confusionWidth = min(w / 3 + 4, 12 + 7 * classes.count)
+        let labelWidth = min(8, classes.map(\.count).max() ?? 3), cellWidth = w < 100 ? 5 : 7
+        let confusionWidth = min(w / 3 + 4, labelWidth + 3 + cellWidth * classes.count + 1)
         let groupsWidth = min(30, w / 4)
         let confusionRect = Rect(x: 0, y: top.y, width: confusionWidth, height: topHeight)
         let groupsRect = Rect(x: w - groupsWidth, y: top.y, width: groupsWidth, height: topHeight)
@@ -129,6 +130,7 @@ enum ResultsScreen {
         let names = v.classes
         let labelWidth = min(8, names.map(\.count).max() ?? 3)
         let cellWidth = max(4, min(7, (inner.width - labelWidth - 1) / max(1, names.count)))
+        // Counts above 999 would not fit a narrow cell: they show in the per-class table's n column instead.
         for (j, n) in names.enumerated() {
             canvas.put(String(n.prefix(cellWidth - 1)), x: inner.x + labelWidth + 1 + j * cellWidth, y: inner.y, style: theme.dim, glyphs: g)
         }
@@ -154,9 +156,9 @@ enum ResultsScreen {
     static func renderClasses(_ v: ResultsView, into canvas: Canvas, rect: Rect, theme: Theme) {
         let g = theme.glyphs
         canvas.box(rect, title: "per class \(g.horizontal) sort: \(v.sort.rawValue)", style: theme.border, titleStyle: theme.heading, glyphs: g)
-        let rows = v.sortedClasses.map { [$0.name, String(format: "%.2f", $0.precision), String(format: "%.2f", $0.recall), String(format: "%.2f", $0.f1), "\($0.support)"] }
-        Table(columns: [TableColumn("class"), TableColumn("prec", width: 5, alignment: .right), TableColumn("rec", width: 5, alignment: .right),
-                        TableColumn("F1", width: 5, alignment: .right), TableColumn("n", width: 5, alignment: .right)], rows: rows, header: true)
+        let rows = v.sortedClasses.map { [$0.name, short($0.precision), short($0.recall), short($0.f1), "\($0.support)"] }
+        Table(columns: [TableColumn("class"), TableColumn("prec", width: 4, alignment: .right), TableColumn("rec", width: 4, alignment: .right),
+                        TableColumn("F1", width: 4, alignment: .right), TableColumn("n", width: 5, alignment: .right)], rows: rows, header: true)
             .render(into: canvas, rect: rect.inset(by: 1), glyphs: g)
         if let e = v.epoch, rect.height > rows.count + 3 {
             var line = String(format: "accuracy %.1f%%", 100 * e.valAccuracy)
@@ -172,7 +174,7 @@ enum ResultsScreen {
         let groups = (v.epoch?.groups ?? [:]).sorted { $0.key < $1.key }
         if groups.isEmpty { canvas.put("the dataset has none", x: inner.x, y: inner.y, style: theme.dim, maxWidth: inner.width, glyphs: g); return }
         for (i, (name, score)) in groups.enumerated() where i < inner.height - 1 {
-            canvas.put(String(format: "%@ n=%d acc %.1f%%", name, score.n, 100 * score.accuracy), x: inner.x, y: inner.y + i, maxWidth: inner.width, glyphs: g)
+            canvas.put(String(format: "%@ %.1f%% (n %d)", name, 100 * score.accuracy, score.n), x: inner.x, y: inner.y + i, maxWidth: inner.width, glyphs: g)
         }
         let accs = groups.map(\.value.accuracy)
         if accs.count > 1, let hi = accs.max(), let lo = accs.min() {
@@ -227,6 +229,9 @@ enum ResultsScreen {
             canvas.put(String(format: "%.2f", p), x: area.x + 3 + labelWidth + barWidth, y: y, glyphs: g)
         }
     }
+
+    /// A score in [0, 1] in four characters: ".76", "1.00".
+    static func short(_ x: Double) -> String { x >= 0.995 ? "1.00" : String(format: "%.2f", x).replacingOccurrences(of: "0.", with: ".") }
 
     static func name(_ names: [String], _ i: Int) -> String { names.indices.contains(i) ? names[i] : "#\(i)" }
 }
