@@ -203,6 +203,16 @@ final class HardeningTests: XCTestCase {
         XCTAssertEqual(try RunRecords.resolve(b.id, root: ws.runs), b.path)
     }
 
+    /// Item 14: a runs folder that cannot be created is one line naming it and the cause, not a Foundation dump.
+    func testAnUncreatableRunsFolderIsOneLineNamingIt() throws {
+        let c = try workspaceConfig(root)
+        XCTAssertThrowsError(try RunFolder(root: "/proc/tlab-runs", config: c)) { e in
+            let text = "\(e)"
+            XCTAssertTrue(text.hasPrefix("/proc/tlab-runs: cannot create the runs folder ("), text)
+            XCTAssertFalse(text.contains("NSCocoaErrorDomain") || text.contains("\n"), text)
+        }
+    }
+
     /// Item 10: a NaN validation loss is written as an epoch event ("NaN"), not an encoding error.
     func testAnEpochEventWithANaNValidationLossIsWritten() throws {
         let e = TrainingEvent.epoch(.init(epoch: 1, epochs: 2, step: 3, trainLoss: 0.5, trainAccuracy: 0.5, valLoss: -.nan, valAccuracy: 0.5))
