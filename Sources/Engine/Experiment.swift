@@ -62,7 +62,7 @@ public enum Experiment {
             log(.started(.init(run: run.id, strategy: strategy(of: c).rawValue, backbone: c.backbone, dataset: data.name, train: trainIdx.count,
                                validation: valIdx.count, classes: data.classNames, groups: data.groupNames,
                                batchNorm: Dictionary(uniqueKeysWithValues: c.groups.map { ($0.key, $0.value.batchNorm.rawValue) }),
-                               skippedFiles: data.skippedFiles)))
+                               skippedFiles: data.skippedFiles, cache: absolutePath(paths.cache))))
             return try train(c, run: run, log: log, data: data, trainIdx: trainIdx, valIdx: valIdx, positive: positive,
                              resume: false, paths: paths, control: control)
         }

@@ -43,15 +43,17 @@ public enum TrainingEvent: Codable, Sendable, Equatable {
         /// Files in the dataset's folders that are not images and were left out (never silently).
         public var skippedFiles: Int
         public var pid: Int32
+        /// The feature cache folder the run used (absolute), so a resume uses it again; nil in older logs.
+        public var cache: String?
         public init(version: Int = TrainingEvent.formatVersion, run: String, strategy: String, backbone: String, dataset: String,
                     train: Int, validation: Int, classes: [String], groups: [String] = [], batchNorm: [String: String] = [:],
-                    skippedFiles: Int = 0, pid: Int32 = getpid()) {
+                    skippedFiles: Int = 0, pid: Int32 = getpid(), cache: String? = nil) {
             self.version = version; self.run = run; self.strategy = strategy; self.backbone = backbone; self.dataset = dataset
             self.train = train; self.validation = validation; self.classes = classes; self.groups = groups
-            self.batchNorm = batchNorm; self.skippedFiles = skippedFiles; self.pid = pid
+            self.batchNorm = batchNorm; self.skippedFiles = skippedFiles; self.pid = pid; self.cache = cache
         }
         enum CodingKeys: String, CodingKey {
-            case version, run, strategy, backbone, dataset, train, validation, classes, groups, pid
+            case version, run, strategy, backbone, dataset, train, validation, classes, groups, pid, cache
             case batchNorm = "batchnorm", skippedFiles = "skipped_files"
         }
     }

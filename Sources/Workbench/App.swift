@@ -62,20 +62,25 @@ final class App {
     func render() {
         let (w, h) = terminal.size
         let canvas = Canvas(width: w, height: h)
-        if w < Chrome.minimumSize.width || h < Chrome.minimumSize.height {
-            renderTooSmall(into: canvas, need: Chrome.minimumSize, glyphs: theme.glyphs)
-        } else {
-            switch state.screen {
-            case .setup: SetupScreen.render(state, into: canvas, theme: theme)
-            case .run: RunScreen.render(state, into: canvas, theme: theme)
-            case .runs: RunsScreen.render(state, into: canvas, theme: theme)
-            case .results: ResultsScreen.render(state, into: canvas, theme: theme)
-            case .compare: CompareScreen.render(state, into: canvas, theme: theme)
-            }
-            if let c = state.confirmation { Chrome.confirmation(c, into: canvas, theme: theme) }
-            if let help = state.help { help.render(into: canvas, glyphs: theme.glyphs) }
-        }
+        App.draw(state, into: canvas, theme: theme)
         terminal.draw(canvas)
+    }
+
+    /// The whole frame for `state`: the screen's view, then its overlays — or the too-small screen.
+    static func draw(_ state: WorkbenchState, into canvas: Canvas, theme: Theme) {
+        if canvas.width < Chrome.minimumSize.width || canvas.height < Chrome.minimumSize.height {
+            renderTooSmall(into: canvas, need: Chrome.minimumSize, glyphs: theme.glyphs)
+            return
+        }
+        switch state.screen {
+        case .setup: SetupScreen.render(state, into: canvas, theme: theme)
+        case .run: RunScreen.render(state, into: canvas, theme: theme)
+        case .runs: RunsScreen.render(state, into: canvas, theme: theme)
+        case .results: ResultsScreen.render(state, into: canvas, theme: theme)
+        case .compare: CompareScreen.render(state, into: canvas, theme: theme)
+        }
+        if let c = state.confirmation { Chrome.confirmation(c, into: canvas, theme: theme) }
+        if let help = state.help { help.render(into: canvas, glyphs: theme.glyphs) }
     }
 
     // MARK: keys

@@ -35,11 +35,12 @@ struct RunLauncher {
     func resume(runID: String) throws -> Launch {
         try FileManager.default.createDirectory(atPath: launchFolder, withIntermediateDirectories: true)
         let stem = (launchFolder as NSString).appendingPathComponent("\(Int(Date().timeIntervalSince1970 * 1000))-\(getpid())")
-        return try spawn(["train", "--resume", runID], stem: stem, description: "resume \(runID)")
+        return try spawn(["train", "--resume", runID], stem: stem, description: "resume \(runID)", cache: false)
     }
 
-    private func spawn(_ arguments: [String], stem: String, description: String) throws -> Launch {
-        let argv = [Self.executable] + arguments + ["--runs", paths.runs, "--cache", paths.cache, "--json"]
+    /// `cache: false` for a resume, which uses the cache its run started with.
+    private func spawn(_ arguments: [String], stem: String, description: String, cache: Bool = true) throws -> Launch {
+        let argv = [Self.executable] + arguments + ["--runs", paths.runs] + (cache ? ["--cache", paths.cache] : []) + ["--json"]
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -24,7 +24,7 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Training batch size.") var batchSize: Int?
     @Option(parsing: .unconditional, help: "Input resolution (default: the backbone's).") var res: Int?
     @OptionGroup var folder: RunsFolder
-    @Option(help: "Feature cache folder.") var cache = ExperimentPaths().cache
+    @Option(help: "Feature cache folder (default: the home's; --resume uses the run's own).") var cache: String?
     @Flag(help: "Run a frozen prefix of groups on every step instead of caching its output.") var noPrefixCache = false
     @Flag(help: "JSON lines on stdout.") var json = false
 
@@ -72,8 +72,11 @@ struct Train: ParsableCommand {
 
     func run() throws {
         var paths = ExperimentPaths()
-        paths.runs = folder.path; paths.cache = cache; paths.cacheFrozenPrefix = !noPrefixCache
-        let job: TrainingSession.Job = try resume.map { .resume(try RunRecords.resolve($0, root: folder.path)) } ?? .start(try experimentConfig())
+        // A resumed run uses the cache it started with unless told otherwise.
+        let resumed = try resume.map { try RunRecords.resolve($0, root: folder.path) }
+        let recordedCache = resumed.flatMap { try? RunLogReader.history(of: $0).start?.cache }
+        paths.runs = folder.path; paths.cache = cache ?? recordedCache ?? ExperimentPaths().cache; paths.cacheFrozenPrefix = !noPrefixCache
+        let job: TrainingSession.Job = try resumed.map { .resume($0) } ?? .start(try experimentConfig())
         let session = TrainingSession(job, paths: paths)
         // Ctrl-C / SIGTERM: stop cleanly after the current step, with a checkpoint to resume from. SIGUSR1 pauses
         // and SIGUSR2 continues: how the workbench (or `kill`) controls a run in another process.
@@ -92,10 +95,8 @@ struct Train: ParsableCommand {
         progress.clear()
         switch try outcome.get() {
         case .stopped(let id, _, let epoch):
-            if !json {
-                print("stopped with \(epoch) epoch\(epoch == 1 ? "" : "s") complete; continue with: \(Runs.resumeCommand(id, folder: folder.path))"
-                      + (cache == ExperimentPaths().cache ? "" : " --cache \(cache)"))
-            }
+            // The run records its cache folder, so the resume command needs no --cache.
+            if !json { print("stopped with \(epoch) epoch\(epoch == 1 ? "" : "s") complete; continue with: \(Runs.resumeCommand(id, folder: folder.path))") }
             throw ExitCode(130)
         case .finished(let summary):
             if !json {

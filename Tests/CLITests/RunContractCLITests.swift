@@ -97,3 +97,35 @@ extension CLITests {
         XCTAssertNil(row["resume"], "a resume would only fail again")
     }
 }
+
+extension CLITests {
+    /// A run started with --cache resumes with that cache without being told (the `started` event records it).
+    func testAResumedRunUsesTheCacheItStartedWith() throws {
+        let tmp = try scratchWithLite0Weights("resume-cache")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        try writeTwoClassFolder(tmp.appendingPathComponent("data"), perClass: 8) { cls, i in UInt8((cls == "a" ? 40 : 160) + 3 * i) }
+        let runs = tmp.appendingPathComponent("runs").path, cache = tmp.appendingPathComponent("own-cache").path
+        let p = Process()
+        p.executableURL = tlab
+        p.arguments = ["train", "--preset", "feature-extraction", "--dataset", tmp.appendingPathComponent("data").path, "--epochs", "5000",
+                       "--res", "32", "--runs", runs, "--cache", cache, "--json"]
+        p.currentDirectoryURL = root
+        let out = Pipe()
+        p.standardOutput = out; p.standardError = Pipe()
+        try p.run()
+        var seen = ""
+        while !seen.contains(#""event":"epoch""#) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let id = try XCTUnwrap(RunRecords.list(root: runs).first.map { ($0 as NSString).lastPathComponent })
+        XCTAssertEqual(try RunLogReader.history(of: runs + "/" + id).start?.cache, cache)
+        let resumed = try run(["train", "--resume", id, "--runs", runs, "--json"])
+        XCTAssertEqual(resumed.status, 0, resumed.err)
+        let ready = try jsonLines(resumed.out).first { $0["event"] as? String == "features_ready" }
+        XCTAssertEqual(ready?["cache_hit"] as? Bool, true, "the features come from the run's own cache: \(resumed.out.prefix(400))")
+    }
+}

@@ -84,13 +84,7 @@ final class WorkbenchScreenTests: XCTestCase {
 
     func render(_ state: WorkbenchState, width: Int, height: Int) -> Canvas {
         let c = Canvas(width: width, height: height)
-        switch state.screen {
-        case .setup: SetupScreen.render(state, into: c, theme: theme)
-        case .run: RunScreen.render(state, into: c, theme: theme)
-        case .runs: RunsScreen.render(state, into: c, theme: theme)
-        case .results: ResultsScreen.render(state, into: c, theme: theme)
-        case .compare: CompareScreen.render(state, into: c, theme: theme)
-        }
+        App.draw(state, into: c, theme: theme)
         return c
     }
 
