@@ -184,6 +184,14 @@ public enum RunRecords {
     public static func evaluate(_ run: String, paths: ExperimentPaths = ExperimentPaths(),
                                 note: (String) -> Void = { _ in },
                                 progress: (TrainingEvent.Progress) -> Void = { _ in }) throws -> ClassificationMetrics {
+        try evaluateReport(run, paths: paths, note: note, progress: progress).metrics
+    }
+
+    /// `evaluate`, with every validation image's outcome as validation.json records it (absolute paths,
+    /// probabilities, subgroups), for the epoch of the best checkpoint as far as the log knows it.
+    public static func evaluateReport(_ run: String, paths: ExperimentPaths = ExperimentPaths(),
+                                      note: (String) -> Void = { _ in },
+                                      progress: (TrainingEvent.Progress) -> Void = { _ in }) throws -> (metrics: ClassificationMetrics, report: ValidationReport) {
         let c = try config(run)
         let split = try split(run)
         // The dataset as it is now only for class names and subgroups — never re-split.
@@ -208,7 +216,10 @@ public enum RunRecords {
                                                       batchSize: c.batchSize) { done in
             progress(.measured(phase: "eval", done: done, total: valIdx.count, seconds: Date().timeIntervalSince(t0)))
         }
-        return scorer.evaluate(head, features, valIdx.map { split.labels[$0] }, valIdx.map { groupOf[files[$0]] ?? nil }).0
+        let (metrics, samples) = scorer.evaluate(head, features, valIdx.map { split.labels[$0] }, valIdx.map { groupOf[files[$0]] ?? nil },
+                                                 files: valIdx.map { files[$0] }, indices: valIdx)
+        let epoch = (try? validation(run))?.epoch ?? (try? RunLogReader.history(of: run))?.bestEpoch?.epoch ?? 0
+        return (metrics, ValidationReport(epoch: epoch, classes: data.classNames, samples: samples))
     }
 }
 

@@ -80,12 +80,23 @@ extension CLITests {
         let config = try RunRecords.config(runs + "/" + id)
         XCTAssertEqual(config.dataset.path, tmp.appendingPathComponent("data").path)
         XCTAssertTrue(try RunRecords.split(runs + "/" + id).files.allSatisfy { $0.hasPrefix(tmp.path + "/data/") })
-        let eval = try runOnTerminal(["eval", id, "--runs", runs], in: "/")
+        // eval reads the stored results; --recompute re-evaluates the checkpoint with a progress line on a terminal.
+        let eval = try runOnTerminal(["eval", id, "--runs", runs, "--recompute"], in: "/")
         XCTAssertEqual(eval.status, 0, eval.out)
         XCTAssertTrue(eval.out.contains(erase + "eval "), eval.out)
         XCTAssertTrue(eval.out.contains("val acc"), eval.out)
-        let evalPiped = try run(["eval", id, "--runs", runs], in: "/", home: nil)
+        let evalPiped = try run(["eval", id, "--runs", runs, "--recompute"], in: "/", home: nil)
         XCTAssertEqual(evalPiped.status, 0, evalPiped.err)
         XCTAssertFalse(evalPiped.out.contains("\u{1B}"), evalPiped.out)
+        let storedOnTerminal = try runOnTerminal(["eval", id, "--runs", runs], in: "/")
+        XCTAssertFalse(storedOnTerminal.out.contains(erase + "eval "), "stored results need no backbone pass: \(storedOnTerminal.out)")
+        XCTAssertTrue(storedOnTerminal.out.contains("val acc"), storedOnTerminal.out)
+        // The stored results are what the recompute path gives on the same run.
+        var stored = try XCTUnwrap(try jsonLines(try run(["eval", id, "--runs", runs, "--json"], in: "/", home: nil).out).first)
+        var recomputed = try XCTUnwrap(try jsonLines(try run(["eval", id, "--runs", runs, "--json", "--recompute"], in: "/", home: nil).out).first)
+        XCTAssertEqual(stored["source"] as? String, "stored"); XCTAssertEqual(recomputed["source"] as? String, "recomputed")
+        XCTAssertEqual(try XCTUnwrap(stored["loss"] as? Double), try XCTUnwrap(recomputed["loss"] as? Double), accuracy: 1e-4)
+        for key in ["source", "loss"] { stored[key] = nil; recomputed[key] = nil }
+        XCTAssertEqual(NSDictionary(dictionary: stored), NSDictionary(dictionary: recomputed))
     }
 }
