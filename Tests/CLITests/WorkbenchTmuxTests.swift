@@ -126,10 +126,14 @@ extension CLITests {
         let again = try TmuxSession(command: "\(tlab.path) watch \((run as NSString).lastPathComponent) --runs \(runs)",
                                     width: 100, height: 30, environment: ["TERM": "screen-256color", "LANG": "C.UTF-8"])
         defer { again.kill() }
-        let stoppedScreen = try again.wait(for: "─ stopped ─")
-        XCTAssertTrue(stoppedScreen.contains("R resume"), stoppedScreen)
+        // Polled as a whole: a capture can land between the title's and the hint line's updates.
+        try again.wait("the stopped run offering R") { $0.contains("─ stopped ─") && $0.contains("R resume") }
         try again.keys("R")
         try again.wait(for: "─ running ─")
+        // Quit only once the resumed process has said so (a stop during its start-up is legitimate too, but not
+        // what this checks).
+        let resumedBy = Date().addingTimeInterval(60)
+        while (try? RunLogReader.history(of: run).resumes) != 1 && Date() < resumedBy { usleep(50_000) }
         try again.keys("q")
         try again.wait(for: "training in the background")
         try again.keys("s")
