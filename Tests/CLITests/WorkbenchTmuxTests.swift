@@ -165,3 +165,42 @@ extension CLITests {
         XCTAssertTrue(screen.contains("TERM is dumb") && screen.contains("EXIT=2"), screen)
     }
 }
+
+extension CLITests {
+    /// Two runs on a tiny dataset (feature extraction and fine-tune-top, trained headless) → the compare screen
+    /// shows both with their differing settings → the results screen → the worst mistake's image in cells.
+    func testWorkbenchComparesTwoRunsAndShowsAMistakesImage() throws {
+        let tmp = try scratchWithLite0Weights("tmux-compare")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"), "needs tmux (make setup installs it)")
+        let data = tmp.appendingPathComponent("overlap")
+        // Overlapping brightness: some images are bound to be misclassified.
+        try writeTwoClassFolder(data, perClass: 8) { cls, i in UInt8((cls == "a" ? 60 : 80) + 6 * i) }
+        let runs = tmp.appendingPathComponent("runs").path, cache = tmp.appendingPathComponent("cache").path
+        for (preset, extra) in [("feature-extraction", ["--epochs", "20"]), ("fine-tune-top", ["--epochs", "1", "--batch-size", "4"])] {
+            let r = try run(["train", "--preset", preset, "--dataset", data.path, "--res", "32", "--runs", runs, "--cache", cache] + extra)
+            XCTAssertEqual(r.status, 0, r.err)
+        }
+        let session = try TmuxSession(command: "\(tlab.path) --runs \(runs) --cache \(cache)", width: 120, height: 40,
+                                      environment: ["TERM": "screen-256color", "LANG": "C.UTF-8"])
+        defer { session.kill() }
+        try session.wait(for: "new experiment")
+        try session.keys("l")
+        try session.wait("both runs listed") { $0.contains("tlab ─ runs") && $0.components(separatedBy: "finished").count > 2 }
+        try session.keys("c")
+        let compare = try session.wait("the compare screen") { $0.contains("compare 2 runs") && $0.contains("intermediate lr") }
+        XCTAssertTrue(compare.contains("same split ✓"), compare)
+        XCTAssertTrue(compare.contains("feature-extraction") && compare.contains("fine-tune-top"), compare)
+        XCTAssertTrue(compare.contains("augmentation"), "a differing setting:\n\(compare)")
+        try session.keys("Escape")
+        try session.wait(for: "tlab ─ runs")
+        // Newest first: the fine-tune-top run is selected; its results, then a worst mistake's image.
+        try session.keys("r")
+        let results = try session.wait("the results screen with an image") { $0.contains("results at epoch") && $0.contains("worst mistakes") && $0.contains("▀") }
+        XCTAssertTrue(results.contains("truth") && results.contains("predicted"), results)
+        XCTAssertTrue(results.contains("confusion"), results)
+        try session.keys("j")
+        try session.wait("still an image after moving the selection") { $0.contains("▀") }
+        try session.keys("q")
+    }
+}
