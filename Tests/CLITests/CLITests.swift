@@ -17,10 +17,16 @@ final class CLITests: XCTestCase {
     }
 
     func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        try run(args, in: root.path, environment: nil)
+    }
+
+    /// Runs tlab in `directory`, with `environment` replacing this process's when given.
+    func run(_ args: [String], in directory: String, environment: [String: String]?) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
         p.executableURL = tlab
         p.arguments = args
-        p.currentDirectoryURL = root
+        p.currentDirectoryURL = URL(fileURLWithPath: directory)
+        if let environment { p.environment = environment }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err
         try p.run()

@@ -6,19 +6,9 @@ import Foundation
 extension CLITests {
     /// Runs tlab in `directory` with `TLAB_HOME` set to `home`, or unset when nil.
     func run(_ args: [String], in directory: String, home: String?) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = tlab
-        p.arguments = args
-        p.currentDirectoryURL = URL(fileURLWithPath: directory)
         var env = ProcessInfo.processInfo.environment
         env[TLabHome.variable] = home
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        return try run(args, in: directory, environment: env)
     }
 
     func testCommandsWorkFromAnyDirectoryWithoutTLabHome() throws {
