@@ -219,6 +219,10 @@ final class App {
             case .backbone: break
             }
         case .editDataset: form.beginEditing(.dataset)
+        case .option(let key):
+            form.focus = .options
+            form.optionRow = OptionKey.allCases.firstIndex(of: key) ?? 0
+            if key.isTyped { form.beginEditing(.option(key)) } else { key.cycle(&form.config, 1); form.validate() }
         case .start:
             if form.editor != nil { form.commitEdit(paths: paths); return }
             if let problem = form.startProblem { say(problem, error: true); return }

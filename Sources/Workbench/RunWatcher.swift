@@ -96,7 +96,7 @@ final class RunWatcher: @unchecked Sendable {
                                strategy: h.start?.strategy ?? Experiment.strategy(of: config).rawValue, backbone: config.backbone,
                                dataset: h.start?.dataset ?? config.dataset.kind.rawValue, bestAccuracy: best?.valAccuracy,
                                bestBinaryAccuracy: best?.valBinaryAccuracy, epochsDone: h.epochs.last?.epoch ?? 0, epochs: config.epochs,
-                               wallSeconds: h.epochs.last?.elapsedSeconds, detail: Self.detail(state: state, history: h, epochs: config.epochs)))
+                               wallSeconds: h.epochs.last.map { $0.elapsedSeconds + (h.featuresReady?.seconds ?? 0) }, detail: Self.detail(state: state, history: h, epochs: config.epochs)))
         }
         // Forget folders that went away (deleted).
         let present = Set(folders)
@@ -112,7 +112,9 @@ final class RunWatcher: @unchecked Sendable {
             if let p = h.progress { return "\(p.phase) \(p.done)/\(p.total)" }
             if let s = h.lastStep, s.epoch > (h.epochs.last?.epoch ?? 0) { return "epoch \(s.epoch)/\(epochs) step \(s.epochStep)/\(s.stepsPerEpoch)" }
             return "epoch \(min((h.epochs.last?.epoch ?? 0) + 1, epochs))/\(epochs)"
-        case .stopped: return "stopped after epoch \(h.epochs.last?.epoch ?? 0); R resumes"
+        case .stopped:
+            if case .stopped(let p) = h.ending { return "stopped in epoch \(p.epoch) at step \(p.epochStep); R resumes" }
+            return "stopped after epoch \(h.epochs.last?.epoch ?? 0); R resumes"
         case .interrupted: return "killed after epoch \(h.epochs.last?.epoch ?? 0); R resumes"
         case .finished: return h.earlyStop.map { "early stop at epoch \($0.epoch)" } ?? ""
         }

@@ -249,6 +249,24 @@ enum OptionKey: String, CaseIterable {
     static let schedules: [(String, Schedule)] = [("constant", .constant), ("cosine", .cosine(warmupSteps: 0, minFactor: 0.01)),
                                                    ("one-cycle", .defaultOneCycle)]
 
+    /// The key that reaches this option from anywhere on the setup screen (typed ones open for typing,
+    /// chosen ones move to their next choice).
+    var hotkey: Character {
+        switch self {
+        case .epochs: "E"
+        case .batch: "B"
+        case .optimizer: "o"
+        case .schedule: "c"
+        case .weightDecay: "W"
+        case .augmentation: "a"
+        case .head: "m"
+        case .dropout: "D"
+        case .unfreezeEvery: "u"
+        case .patience: "P"
+        case .seed: "r"
+        }
+    }
+
     /// Typed (a number) rather than chosen from a list.
     var isTyped: Bool { [.epochs, .batch, .weightDecay, .dropout, .unfreezeEvery, .patience, .seed].contains(self) }
 

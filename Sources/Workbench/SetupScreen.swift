@@ -36,6 +36,9 @@ enum SetupScreen {
             KeyBinding(keys: [.char("S")], description: "previous preset", action: .previousPreset),
             KeyBinding(keys: [.enter], hint: "start", description: "start the run (in the background; watch it here)", priority: 10, action: .start),
             KeyBinding(keys: [.char("d")], description: "type the dataset (from any pane): elpv, an image folder or a CSV manifest", action: .editDataset),
+        ] + OptionKey.allCases.map { key in
+            KeyBinding(keys: [.char(key.hotkey)], description: "\(key.rawValue): " + (key.isTyped ? "type a value" : "next choice") + " (from any pane)", action: .option(key))
+        } + [
             KeyBinding(keys: [.char("w")], hint: "write config", description: "write the config to experiments/ for `tlab train --config`", priority: 3, action: .writeConfig),
         ]
         return Chrome.combined(KeyTable(title: "setup", bindings: b), screen: .setup)
@@ -60,7 +63,14 @@ enum SetupScreen {
         } else if s.status == nil, let problem = form.startProblem {
             Chrome.status(StatusMessage(text: problem, isError: true, until: .distantFuture), into: canvas, theme: theme)
         } else {
-            Chrome.status(s.status, fallback: "\(form.presetLabel): trains \(formatCount(form.trainableParameters)) of \(formatCount(form.totalParameters)) parameters \(g.dash) Enter starts it", into: canvas, theme: theme)
+            // The preset names the group policies; what the engine will run can differ (augmentation makes even
+            // an all-frozen config train on images), so say so.
+            let strategy = Experiment.strategy(of: form.config).rawValue
+            let label: String
+            if form.preset == nil { label = "custom, runs as \(strategy)" }
+            else if form.preset == .featureExtraction && strategy != "feature-extraction" { label = "feature-extraction groups, runs as \(strategy) (augmented images)" }
+            else { label = form.presetLabel }
+            Chrome.status(s.status, fallback: "\(label): trains \(formatCount(form.trainableParameters)) of \(formatCount(form.totalParameters)) parameters \(g.dash) Enter starts it", into: canvas, theme: theme)
         }
         Chrome.hints(keyTable(form), into: canvas, theme: theme)
     }
@@ -184,12 +194,14 @@ enum SetupScreen {
         for (i, key) in keys.enumerated() {
             let x = inner.x + (i / perColumn) * colWidth, y = inner.y + i % perColumn
             let selected = form.focus == .options && form.optionRow == i
-            let label = key.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)
-            canvas.put(label, x: x + 1, y: y, style: selected ? theme.selected : theme.dim, glyphs: theme.glyphs)
+            // Each option shows the key that reaches it from anywhere on the screen.
+            canvas.put(String(key.hotkey), x: x + 1, y: y, style: theme.key, glyphs: theme.glyphs)
+            let label = key.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)
+            canvas.put(label, x: x + 3, y: y, style: selected ? theme.selected : theme.dim, glyphs: theme.glyphs)
             if let e = form.editor, e.target == .option(key) {
-                e.field.render(into: canvas, x: x + 17, y: y, width: colWidth - 18, glyphs: theme.glyphs, focused: true)
+                e.field.render(into: canvas, x: x + 18, y: y, width: colWidth - 19, glyphs: theme.glyphs, focused: true)
             } else {
-                canvas.put(key.value(form.config), x: x + 17, y: y, style: selected ? theme.heading : .plain, maxWidth: colWidth - 18, glyphs: theme.glyphs)
+                canvas.put(key.value(form.config), x: x + 18, y: y, style: selected ? theme.heading : .plain, maxWidth: colWidth - 18, glyphs: theme.glyphs)
             }
         }
     }

@@ -9,6 +9,8 @@ enum Action: Equatable {
     case quit, help, back, newExperiment, showRuns
     // setup
     case focusNext, focusPrevious, up, down, left, right, toggleTrained, edit, cycleBatchNorm, cyclePreset, previousPreset, editDataset, start, writeConfig
+    /// Jump to a run option: type it, or move it to its next choice.
+    case option(OptionKey)
     // run
     case pauseOrContinue, stop, resume
     // runs

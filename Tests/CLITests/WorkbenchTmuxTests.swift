@@ -79,7 +79,7 @@ extension CLITests {
         try session.wait(for: "tiny  16 images, 2 classes")
         try session.keys("Tab")
         try session.keys("e"); try session.keys("C-u"); try session.type("10000"); try session.keys("Enter")
-        try session.wait("the epochs set") { $0.contains("epochs          10000") && !$0.contains("apply") }
+        try session.wait("the epochs set") { $0.range(of: #"epochs +10000"#, options: .regularExpression) != nil && !$0.contains("apply") }
         try session.keys("Enter")
         let first = try session.wait("the first epochs") { $0.contains("running") && $0.contains(" epoch ") && $0.range(of: #"epoch [1-9][0-9]*/10000"#, options: .regularExpression) != nil }
         let firstEpoch = Self.epoch(in: first)
@@ -181,8 +181,9 @@ extension CLITests {
             let r = try run(["train", "--preset", preset, "--dataset", data.path, "--res", "32", "--runs", runs, "--cache", cache] + extra)
             XCTAssertEqual(r.status, 0, r.err)
         }
+        // Colour on whatever the calling environment says (NO_COLOR would draw the image as a character ramp).
         let session = try TmuxSession(command: "\(tlab.path) --runs \(runs) --cache \(cache)", width: 120, height: 40,
-                                      environment: ["TERM": "screen-256color", "LANG": "C.UTF-8"])
+                                      environment: ["TERM": "screen-256color", "LANG": "C.UTF-8", "NO_COLOR": ""])
         defer { session.kill() }
         try session.wait(for: "new experiment")
         try session.keys("l")
@@ -196,11 +197,15 @@ extension CLITests {
         try session.wait(for: "tlab ─ runs")
         // Newest first: the fine-tune-top run is selected; its results, then a worst mistake's image.
         try session.keys("r")
-        let results = try session.wait("the results screen with an image") { $0.contains("results at epoch") && $0.contains("worst mistakes") && $0.contains("▀") }
+        // The image: half blocks with colour, a run of brightness-ramp characters without.
+        func hasImage(_ screen: String) -> Bool {
+            screen.contains("▀") || screen.range(of: #"│ [.:=+*#%@-]{12,}"#, options: .regularExpression) != nil
+        }
+        let results = try session.wait("the results screen with an image") { $0.contains("results at epoch") && $0.contains("worst mistakes") && hasImage($0) }
         XCTAssertTrue(results.contains("truth") && results.contains("predicted"), results)
         XCTAssertTrue(results.contains("confusion"), results)
         try session.keys("j")
-        try session.wait("still an image after moving the selection") { $0.contains("▀") }
+        try session.wait("still an image after moving the selection") { hasImage($0) }
         try session.keys("q")
     }
 }

@@ -295,3 +295,15 @@ extension WorkbenchScreenTests {
         XCTAssertTrue(c.line(0).contains("DIFFERENT SPLITS: not comparable"), c.line(0))
     }
 }
+
+extension WorkbenchScreenTests {
+    /// Every run option is one key away from any pane, and the options pane shows that key next to it.
+    func testEveryRunOptionHasAKeyShownBesideIt() {
+        let f = form()
+        let table = SetupScreen.keyTable(f)
+        for key in OptionKey.allCases { XCTAssertEqual(table.action(for: .char(key.hotkey)), .option(key), key.rawValue) }
+        let c = render(WorkbenchState(screen: .setup, setup: f), width: 100, height: 30)
+        XCTAssertTrue(c.text.contains("E epochs"), c.text)
+        XCTAssertTrue(c.text.contains("a augmentation"), c.text)
+    }
+}
