@@ -110,6 +110,13 @@ public struct RunComparison: Encodable, Sendable {
         }
     }
 
+    /// Of (class, F1 difference to the baseline) pairs, the class that gained most and the one that lost most:
+    /// the sentence a comparison is for (`tlab compare` and the workbench's compare screen both say it).
+    public static func movers(_ deltas: [(name: String, delta: Double)]) -> (up: (name: String, delta: Double), down: (name: String, delta: Double))? {
+        guard let up = deltas.max(by: { $0.delta < $1.delta }), let down = deltas.min(by: { $0.delta < $1.delta }) else { return nil }
+        return (up, down)
+    }
+
     /// `value - baseline`, when both exist.
     public static func delta(_ value: Double?, _ baseline: Double?) -> Double? {
         guard let value, let baseline else { return nil }

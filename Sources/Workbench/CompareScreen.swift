@@ -50,9 +50,8 @@ struct CompareView {
         func delta(_ v: Double?, _ b: Double?, percent: Bool, digits: Int = 1) -> String {
             guard let v else { return String(g.dash) }
             let text = percent ? String(format: "%.\(digits)f", 100 * v) : String(format: "%.2f", v)
-            guard let b, v != b else { return text }
-            let d = percent ? 100 * (v - b) : v - b
-            return text + String(format: percent ? " (%+.\(digits)f)" : " (%+.2f)", d)
+            guard let d = RunComparison.delta(v, b), d != 0 else { return text }
+            return text + String(format: percent ? " (%+.\(digits)f)" : " (%+.2f)", percent ? 100 * d : d)
         }
         func row(_ label: String, _ f: (WatchedRun) -> String) { out.append((label, runs.map(f), false)) }
         func section(_ label: String) { out.append((label, runs.map { _ in "" }, true)) }
@@ -97,8 +96,7 @@ struct CompareView {
             row("  binary accuracy %") { delta($0.history.bestEpoch?.valBinaryAccuracy, b?.valBinaryAccuracy, percent: true) }
         }
         row("  best epoch") { "\($0.history.bestEpoch?.epoch ?? 0)" }
-        var classes: [String] = []
-        for r in runs { for c in r.history.start?.classes ?? r.history.bestEpoch?.perClass.map(\.name) ?? [] where !classes.contains(c) { classes.append(c) } }
+        let classes = RunComparison.classOrder(runs.map { $0.history.start?.classes ?? $0.history.bestEpoch?.perClass.map(\.name) ?? [] })
         for c in classes {
             row("  F1 \(c)") { r in
                 delta(r.history.bestEpoch?.perClass.first { $0.name == c }?.f1, b?.perClass.first { $0.name == c }?.f1, percent: false)
@@ -117,10 +115,10 @@ struct CompareView {
         guard let base = baselineRun?.history.bestEpoch else { return [] }
         return loaded.filter { $0.path != baselineRun?.path }.compactMap { r in
             guard let e = r.history.bestEpoch else { return nil }
-            let deltas = e.perClass.compactMap { c in base.perClass.first { $0.name == c.name }.map { (c.name, c.f1 - $0.f1) } }
-            guard let up = deltas.max(by: { $0.1 < $1.1 }), let down = deltas.min(by: { $0.1 < $1.1 }) else { return nil }
-            var text = "\(Self.shortName(r.id)): F1 improved most on \(up.0) (\(String(format: "%+.2f", up.1)))"
-            if down.1 < 0 { text += ", hurt most on \(down.0) (\(String(format: "%+.2f", down.1)))" }
+            let deltas = e.perClass.compactMap { c in base.perClass.first { $0.name == c.name }.map { (name: c.name, delta: c.f1 - $0.f1) } }
+            guard let (up, down) = RunComparison.movers(deltas) else { return nil }
+            var text = "\(Self.shortName(r.id)): F1 improved most on \(up.name) (\(String(format: "%+.2f", up.delta)))"
+            if down.delta < 0 { text += ", hurt most on \(down.name) (\(String(format: "%+.2f", down.delta)))" }
             let g = e.groups.compactMap { k, v in base.groups[k].map { (k, v.accuracy - $0.accuracy) } }.max { $0.1 < $1.1 }
             if let g { text += String(format: "; %@ accuracy %+.1f points", g.0, 100 * g.1) }
             return text

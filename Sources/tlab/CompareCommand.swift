@@ -81,9 +81,8 @@ struct Compare: ParsableCommand {
     /// Per other run, the class whose F1 it improved most and the one it hurt most against the baseline.
     static func movers(_ c: RunComparison) -> [String] {
         c.runs.dropFirst().compactMap { r in
-            let d = r.perClass.compactMap { s in s.f1Delta.map { (s.name, $0) } }
-            guard let up = d.max(by: { $0.1 < $1.1 }), let down = d.min(by: { $0.1 < $1.1 }) else { return nil }
-            return "\(r.run) vs baseline: F1 improved most on \(up.0) (\(signed(up.1, 3))), hurt most on \(down.0) (\(signed(down.1, 3)))"
+            guard let (up, down) = RunComparison.movers(r.perClass.compactMap { s in s.f1Delta.map { (s.name, $0) } }) else { return nil }
+            return "\(r.run) vs baseline: F1 improved most on \(up.name) (\(signed(up.delta, 3))), hurt most on \(down.name) (\(signed(down.delta, 3)))"
         }
     }
 
