@@ -35,5 +35,7 @@ for size in 80x24 120x40; do
     [ -n "$ft" ] && { open run "$w" "$h" "$TLAB" watch "$ft"; shot "run-fine-tune-top-$size"; keys q; shot "quit-confirm-$size"; }
 done
 open nocolor 120 40 NO_COLOR=1 "$TLAB" watch "${ft:-$fe}"; shot "run-no-color-120x40"
+[ -n "$fe" ] && { open nocolor 120 40 NO_COLOR=1 "$TLAB" watch "$fe"; keys r; shot "results-no-color-120x40"; }
+[ -n "$fe" ] && [ -n "$ft" ] && { open nocolor 120 40 NO_COLOR=1 "$TLAB"; keys l; keys c; shot "compare-no-color-120x40"; }
 open small 60 20 "$TLAB"; shot "too-small-60x20"
 t kill-server
