@@ -55,7 +55,7 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-enable-testing"])]),
         // The command-line front end.
         .executableTarget(name: "tlab", dependencies: [
-            "Kernels", "Layers", "ImageData", "WeightsIO", "Backbones", "Engine", "Workbench",
+            "Kernels", "Layers", "ImageData", "WeightsIO", "Backbones", "Engine", "TerminalUI", "Workbench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
 

@@ -77,6 +77,12 @@ public struct RunComparison: Encodable, Sendable {
     public var groups: [String]
     /// false when the runs did not use the same data and split (`SplitIdentity`).
     public var comparable: Bool
+    /// The runs grouped by config with the seed left out: mean ± spread where a config was repeated over seeds.
+    public var seedGroups: [SeedGroup]
+    /// Whether any config was run with more than one seed (then grouping says more than the single runs).
+    public var hasRepeatedSeeds: Bool { seedGroups.contains { $0.runs.count > 1 } }
+
+    enum CodingKeys: String, CodingKey { case runs, differing, classes, groups, comparable, seedGroups = "seed_groups" }
 
     /// The first run is the baseline.
     public init(_ overviews: [RunOverview]) {
@@ -86,6 +92,7 @@ public struct RunComparison: Encodable, Sendable {
         groups = Set(overviews.flatMap { $0.groups.keys }).sorted()
         comparable = Set(overviews.map { SplitIdentity($0.config) }).count <= 1
         let (classes, groups) = (classes, groups)
+        seedGroups = SeedGroup.group(overviews.map { SeedGroup.Member(id: $0.id, config: $0.config, best: $0.bestEpoch) }, classes: classes)
         runs = overviews.enumerated().map { i, r in
             let baseResults = base.map(Self.results)
             let mine = Self.results(r)

@@ -8,6 +8,9 @@ public final class Canvas {
     public let height: Int
     /// Row-major cells, `width × height` of them.
     public private(set) var cells: [Cell]
+    /// Raster images a graphics protocol draws over their rects once the cells are on screen (sixel), or
+    /// whose pixels the terminal must hold for the placeholder cells that show them (kitty).
+    public var graphics: [TerminalGraphic] = []
 
     public init(width: Int, height: Int) {
         self.width = max(0, width)
@@ -103,9 +106,10 @@ public final class Canvas {
         }.joined(separator: "\n")
     }
 
-    /// Resets every cell to a blank.
+    /// Resets every cell to a blank and forgets the graphics.
     public func clear() {
         for index in cells.indices { cells[index] = .blank }
+        graphics = []
     }
 
     private func isInside(_ x: Int, _ y: Int) -> Bool {

@@ -1,9 +1,21 @@
-/// A terminal colour: the terminal's own default, or one of the xterm-256 palette entries.
+/// A terminal colour: the terminal's own default, one of the xterm-256 palette entries, or 24-bit RGB.
 public enum TermColor: Hashable, Sendable {
     /// Whatever the terminal uses by default (respects the user's theme and NO_COLOR setups).
     case standard
     /// An xterm-256 colour number (0–15 are the user's themed ANSI colours).
     case index(UInt8)
+    /// A 24-bit colour (images on truecolor terminals); the curses layer draws its nearest xterm-256 colour
+    /// first and the exact one over it.
+    case rgb(UInt8, UInt8, UInt8)
+
+    /// The xterm-256 colour that stands in for this one where only a palette can be addressed.
+    public var paletteIndex: UInt8? {
+        switch self {
+        case .standard: nil
+        case .index(let i): i
+        case .rgb(let r, let g, let b): ImageCells.xterm256((r, g, b))
+        }
+    }
 }
 
 /// How a cell is drawn: colours and attributes. Widgets combine these; the curses layer maps them to attributes.

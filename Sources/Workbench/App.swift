@@ -24,7 +24,7 @@ final class App {
         self.terminal = terminal
         self.paths = paths
         self.trace = trace
-        theme = Theme(colors: terminal.colors, glyphs: terminal.glyphs)
+        theme = Theme(colors: terminal.colors, glyphs: terminal.glyphs, images: terminal.graphics?.images)
         watcher = RunWatcher(paths: paths, inbox: inbox)
         launcher = RunLauncher(paths: paths)
     }
@@ -81,6 +81,8 @@ final class App {
         }
         if let c = state.confirmation { Chrome.confirmation(c, into: canvas, theme: theme) }
         if let help = state.help { help.render(into: canvas, glyphs: theme.glyphs) }
+        // A sixel image would be drawn over an overlay; it comes back when the overlay closes.
+        if state.confirmation != nil || state.help != nil { canvas.graphics.removeAll { $0.kind == .sixel } }
     }
 
     // MARK: keys
@@ -300,6 +302,9 @@ final class App {
         case .smoothing: v.smoothing.toggle()
         case .pinBaseline: v.baseline = (v.baseline + 1) % max(1, v.paths.count)
         case .allSettings: v.allSettings.toggle()
+        case .groupSeeds:
+            if v.seedGroups.count == v.loaded.count && !v.groupSeeds { say("no two runs differ only in their seed: nothing to group"); return }
+            v.groupSeeds.toggle(); v.scroll = 0
         default: break
         }
     }

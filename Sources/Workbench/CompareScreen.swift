@@ -15,6 +15,8 @@ struct CompareView {
     var xAxis = XAxis.epoch
     var smoothing = false
     var allSettings = false
+    /// Runs that differ only in their seed shown as one column each: mean ± standard deviation.
+    var groupSeeds = false
     var scroll = 0
 
     var loaded: [WatchedRun] { paths.compactMap { runs[$0] } }
@@ -23,16 +25,66 @@ struct CompareView {
     /// Whether the runs validated on the same images (same data, split fraction, seed and fold).
     var sameSplit: Bool { Set(loaded.map { SplitIdentity($0.config) }).count <= 1 }
 
-    func values(_ run: WatchedRun) -> [ChartPoint] {
-        let e = run.history.epochs
-        let ys: [Double] = switch metric {
-        case .valAccuracy: e.map(\.valAccuracy)
-        case .valLoss: e.map(\.valLoss)
-        case .trainLoss: e.map(\.trainLoss)
+    func values(_ run: WatchedRun) -> [ChartPoint] { values(of: [run]) }
+
+    /// The chart's points for one run, or for a seed group the mean over its runs at each epoch that every
+    /// run has reached (x: the epoch, or the runs' mean wall time at it).
+    func values(of members: [WatchedRun]) -> [ChartPoint] {
+        let epochs = members.map(\.history.epochs)
+        let count = epochs.map(\.count).min() ?? 0
+        guard count > 0 else { return [] }
+        func mean(_ f: (TrainingEvent.Epoch) -> Double, at i: Int) -> Double { epochs.reduce(0) { $0 + f($1[i]) } / Double(epochs.count) }
+        let metricValue: (TrainingEvent.Epoch) -> Double = switch metric {
+        case .valAccuracy: { $0.valAccuracy }
+        case .valLoss: { $0.valLoss }
+        case .trainLoss: { $0.trainLoss }
         }
+        let ys = (0..<count).map { mean(metricValue, at: $0) }
         let smoothed = smoothing ? LineChart.debiasedEMA(ys, smoothing: 0.6) : ys
-        let xs = xAxis == .epoch ? e.map { Double($0.epoch) } : e.map { $0.elapsedSeconds / 60 }
+        let xs = (0..<count).map { xAxis == .epoch ? Double(epochs[0][$0].epoch) : mean({ $0.elapsedSeconds }, at: $0) / 60 }
         return zip(xs, smoothed).map { ChartPoint(x: $0, y: $1) }
+    }
+
+    /// The loaded runs grouped by config with the seed left out (`SeedGroup`), in the order they were picked.
+    var seedGroups: [SeedGroup] {
+        let runs = loaded
+        let classes = RunComparison.classOrder(runs.map { $0.history.start?.classes ?? $0.history.bestEpoch?.perClass.map(\.name) ?? [] })
+        return SeedGroup.group(runs.map { SeedGroup.Member(id: $0.id, config: $0.config, best: $0.history.bestEpoch) }, classes: classes)
+    }
+
+    /// What the legend, the chart and the table show: one entry per run, or per seed group when grouping.
+    /// `id` picks the colour (a group takes its first run's), `members` the runs behind it.
+    struct Column { var id: String, name: String, members: [WatchedRun], isBaseline: Bool }
+
+    var columns: [Column] {
+        let runs = loaded, base = baselineRun?.path
+        guard groupSeeds else {
+            return runs.map { Column(id: $0.id, name: Self.shortName($0.id), members: [$0], isBaseline: $0.path == base) }
+        }
+        return seedGroups.map { g in
+            let members = g.runs.compactMap { id in runs.first { $0.id == id } }
+            let name = members.count == 1 ? Self.shortName(g.runs[0]) : "\(Self.shortName(g.runs[0])) \u{00D7}\(members.count)"
+            return Column(id: g.runs[0], name: name, members: members, isBaseline: members.contains { $0.path == base })
+        }
+    }
+
+    /// The table when grouping by seed: each group's runs and seeds, then its results as mean ± standard
+    /// deviation over the runs that have a validated epoch.
+    func seedRows(glyphs g: Glyphs) -> [(label: String, cells: [String], section: Bool)] {
+        let groups = seedGroups
+        var out: [(String, [String], Bool)] = []
+        func row(_ label: String, _ f: (SeedGroup) -> String) { out.append((label, groups.map(f), false)) }
+        out.append(("seed groups: mean \u{00B1} std over seeds (g: single runs)", groups.map { _ in "" }, true))
+        row("  strategy") { $0.strategy }
+        row("  runs") { "\($0.runs.count)" }
+        row("  seeds") { $0.seeds.map(String.init).joined(separator: ",") }
+        out.append(("results (best epoch of each run)", groups.map { _ in "" }, true))
+        row("  val accuracy %") { SeedGroup.text($0.valAccuracy, percent: true) }
+        if groups.contains(where: { $0.valBinaryAccuracy != nil }) { row("  binary accuracy %") { SeedGroup.text($0.valBinaryAccuracy, percent: true) } }
+        row("  val loss") { SeedGroup.text($0.valLoss, percent: false) }
+        for (k, c) in (groups.first?.perClassF1.map(\.name) ?? []).enumerated() { row("  F1 \(c)") { SeedGroup.text($0.perClassF1[k].f1, percent: false) } }
+        for grp in Set(groups.flatMap { $0.groups.keys }).sorted() { row("  \(grp) accuracy %") { SeedGroup.text($0.groups[grp], percent: true) } }
+        return out
     }
 
     /// A run's short name in the legend and the table: its id without the date, or the whole id.
@@ -139,6 +191,7 @@ enum CompareScreen {
             KeyBinding(keys: [.char("s")], hint: "smoothing", description: "smooth the curves (debiased EMA 0.6) or not", priority: 5, action: .smoothing),
             KeyBinding(keys: [.char("p")], hint: "pin baseline", description: "make the next run the baseline the differences are against", priority: 6, action: .pinBaseline),
             KeyBinding(keys: [.char("D")], hint: "all settings", description: "show every setting, not only those that differ", priority: 3, action: .allSettings),
+            KeyBinding(keys: [.char("g")], hint: "group seeds", description: "group runs that differ only in their seed: mean \u{00B1} standard deviation", priority: 3, action: .groupSeeds),
         ]), screen: .compare)
     }
 
@@ -152,10 +205,12 @@ enum CompareScreen {
         if !v.sameSplit { canvas.put(" DIFFERENT SPLITS: not comparable", x: 0, y: 0, style: theme.error, glyphs: g) }
         // Legend: one colour (or marker) per run, stable across sessions (hashed from the run id).
         var x = 1
-        for r in runs {
-            let style = theme.colors ? Style(fg: Palette.runColor(for: r.id), bold: true) : .bold
-            let mark = theme.colors ? "■" : String(Palette.runMarker(for: r.id, glyphs: g))
-            let label = "\(mark) \(CompareView.shortName(r.id))\(r.path == v.baselineRun?.path ? " (baseline)" : "") \(r.state.label)  "
+        let columns = v.columns
+        for c in columns {
+            let style = theme.colors ? Style(fg: Palette.runColor(for: c.id), bold: true) : .bold
+            let mark = theme.colors ? "■" : String(Palette.runMarker(for: c.id, glyphs: g))
+            let state = c.members.count == 1 ? c.members[0].state.label : "mean of \(c.members.count)"
+            let label = "\(mark) \(c.name)\(c.isBaseline && !v.groupSeeds ? " (baseline)" : "") \(state)  "
             canvas.put(label, x: x, y: 1, style: style, maxWidth: w - x, glyphs: g)
             x += label.count
         }
@@ -163,23 +218,22 @@ enum CompareScreen {
         let chartHeight = max(7, (h - 4) * 2 / 5)
         let chartRect = Rect(x: 0, y: 2, width: w, height: chartHeight)
         canvas.box(chartRect, title: v.metric.rawValue, style: theme.border, titleStyle: theme.heading, glyphs: g)
-        let series = runs.map { r in
-            ChartSeries(name: r.id, points: v.values(r), style: theme.colors ? Style(fg: Palette.runColor(for: r.id)) : .plain,
-                        marker: Palette.runMarker(for: r.id, glyphs: g))
+        let series = columns.map { c in
+            ChartSeries(name: c.id, points: v.values(of: c.members), style: theme.colors ? Style(fg: Palette.runColor(for: c.id)) : .plain,
+                        marker: Palette.runMarker(for: c.id, glyphs: g))
         }
         LineChart(series: series.filter { !$0.points.isEmpty }, mode: theme.chartMode,
                   yTickFormat: v.metric == .valAccuracy ? { String(format: "%.0f%%", 100 * $0) } : nil)
             .render(into: canvas, rect: chartRect.inset(by: 1), glyphs: g)
 
         // The table, then the verdicts.
-        let verdicts = v.verdicts()
+        let verdicts = v.groupSeeds ? [] : v.verdicts()
         let tableRect = Rect(x: 0, y: chartRect.maxY, width: w, height: h - 2 - chartRect.maxY - min(verdicts.count, 2))
-        let rows = v.rows(glyphs: g)
-        let labelWidth = 28, colWidth = max(14, (w - labelWidth - 2) / max(1, runs.count))
-        canvas.put("", x: 0, y: tableRect.y)
-        for (i, r) in runs.enumerated() {
-            canvas.put(CompareView.shortName(r.id), x: labelWidth + i * colWidth, y: tableRect.y,
-                       style: theme.colors ? Style(fg: Palette.runColor(for: r.id), bold: true) : .bold, maxWidth: colWidth - 1, glyphs: g)
+        let rows = v.groupSeeds ? v.seedRows(glyphs: g) : v.rows(glyphs: g)
+        let labelWidth = 28, colWidth = max(14, (w - labelWidth - 2) / max(1, columns.count))
+        for (i, c) in columns.enumerated() {
+            canvas.put(c.name, x: labelWidth + i * colWidth, y: tableRect.y,
+                       style: theme.colors ? Style(fg: Palette.runColor(for: c.id), bold: true) : .bold, maxWidth: colWidth - 1, glyphs: g)
         }
         let visible = max(0, tableRect.height - 1)
         let start = max(0, min(v.scroll, rows.count - visible))

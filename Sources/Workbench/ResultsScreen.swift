@@ -123,8 +123,11 @@ enum ResultsScreen {
         canvas.box(rect, title: "confusion (rows: truth)" + (v.normalised ? " %" : ""), style: theme.border, titleStyle: theme.heading, glyphs: g)
         let inner = rect.inset(horizontal: 1, vertical: 1)
         guard let m = v.epoch?.confusion else {
-            canvas.put(v.classes.count > TrainingEvent.Epoch.confusionClassLimit ? "too many classes: see the per-class table" : "no epoch yet",
-                       x: inner.x, y: inner.y, style: theme.dim, maxWidth: inner.width, glyphs: g)
+            if v.classes.count > TrainingEvent.Epoch.confusionClassLimit, let report = v.report {
+                renderMostConfused(report, into: canvas, rect: rect, theme: theme)
+            } else {
+                canvas.put(v.epoch == nil ? "no epoch yet" : "no confusion matrix in this run's log", x: inner.x, y: inner.y, style: theme.dim, maxWidth: inner.width, glyphs: g)
+            }
             return
         }
         let names = v.classes
@@ -151,6 +154,19 @@ enum ResultsScreen {
                 }
             }
         }
+    }
+
+    /// Above `confusionClassLimit` classes a matrix no longer fits: the class pairs confused most often
+    /// instead (fastai's `most_confused`), from the validation report (the best epoch's images).
+    static func renderMostConfused(_ report: ValidationReport, into canvas: Canvas, rect: Rect, theme: Theme) {
+        let g = theme.glyphs
+        canvas.box(rect, title: "most confused (\(report.classes.count) classes, best epoch)", style: theme.border, titleStyle: theme.heading, glyphs: g)
+        let inner = rect.inset(by: 1)
+        let pairs = report.metrics().mostConfused(limit: max(0, inner.height - 1))
+        if pairs.isEmpty { canvas.put("none: every image was classified correctly", x: inner.x, y: inner.y, style: theme.dim, maxWidth: inner.width, glyphs: g); return }
+        let rows = pairs.map { ["\($0.truth) \(g.arrowRight) \($0.predicted)", "\($0.count)", String(format: "%.0f%%", 100 * $0.rate)] }
+        Table(columns: [TableColumn("truth \(g.arrowRight) predicted"), TableColumn("n", width: 4, alignment: .right), TableColumn("of truth", width: 8, alignment: .right)],
+              rows: rows, header: true).render(into: canvas, rect: inner, glyphs: g)
     }
 
     static func renderClasses(_ v: ResultsView, into canvas: Canvas, rect: Rect, theme: Theme) {
@@ -211,9 +227,8 @@ enum ResultsScreen {
         let barsHeight = min(probs.count, max(0, area.height - 4))
         let picArea = Rect(x: area.x + 1, y: area.y, width: area.width - 2, height: area.height - barsHeight)
         if let picture {
-            let used = ImageCells.render(pixels: picture.pixels, width: picture.width, height: picture.height, channels: picture.channels == 1 ? 1 : 3,
-                                         into: canvas, rect: picArea, mode: theme.colors ? .halfBlock256 : .grayRamp)
-            _ = used
+            ImageCells.render(pixels: picture.pixels, width: picture.width, height: picture.height, channels: picture.channels == 1 ? 1 : 3,
+                              into: canvas, rect: picArea, mode: ImageCells.Mode(theme.images), key: "\(sample.file) \(picArea.width)x\(picArea.height)")
         } else if let error {
             canvas.put(error, x: picArea.x, y: picArea.y, style: theme.error, maxWidth: picArea.width, glyphs: g)
         }

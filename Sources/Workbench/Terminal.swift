@@ -10,8 +10,10 @@ final class Terminal {
     /// Unicode glyphs when the locale is UTF-8, ASCII otherwise.
     let glyphs: Glyphs
     private var pairs: [ColorKey: Int16] = [:]
-    private var has256 = false
+    private(set) var has256 = false
     private(set) var isOpen = false
+    /// How images reach the screen, and what sends them (set once the protocol is chosen).
+    var graphics: GraphicsOutput?
 
     private struct ColorKey: Hashable { let fg: TermColor, bg: TermColor }
 
@@ -53,6 +55,7 @@ final class Terminal {
     func close() {
         guard isOpen else { return }
         isOpen = false
+        graphics?.clearAll()
         endwin()
     }
 
@@ -69,7 +72,8 @@ final class Terminal {
                 var run: [wchar_t] = []
                 var end = x
                 while end < rowWidth, canvas[x: end, y: y].style == style {
-                    run.append(wchar_t(bitPattern: canvas[x: end, y: y].char.unicodeScalars.first!.value))
+                    // Every scalar: a kitty placeholder carries its row and column as combining marks.
+                    for scalar in canvas[x: end, y: y].char.unicodeScalars { run.append(wchar_t(bitPattern: scalar.value)) }
                     end += 1
                 }
                 // The bottom-right cell: writing it scrolls some terminals, so leave it.
@@ -82,10 +86,15 @@ final class Terminal {
             }
         }
         wrefresh(stdscr)
+        // What curses cannot say itself goes out after it: 24-bit cells, sixel and kitty images.
+        graphics?.after(draw: canvas, screenWidth: w, screenHeight: h)
     }
 
     /// Forces a full repaint on the next draw (after a resize or a suspend).
-    func invalidate() { clearok(stdscr, true) }
+    func invalidate() {
+        clearok(stdscr, true)
+        graphics?.invalidate()
+    }
 
     /// The next key, waiting at most `timeoutMilliseconds` (nil: none came).
     func readKey(timeoutMilliseconds: Int32) -> Key? {
@@ -144,6 +153,7 @@ final class Terminal {
         switch c {
         case .standard: return -1
         case .index(let i): return has256 ? Int16(i) : Int16(Self.nearestBasic(i))
+        case .rgb: let i = c.paletteIndex ?? 0; return has256 ? Int16(i) : Int16(Self.nearestBasic(i))
         }
     }
 

@@ -5,6 +5,14 @@ import TerminalUI
 struct Theme {
     let colors: Bool
     let glyphs: Glyphs
+    /// How images are drawn (`ImageProtocol.choose`: the flag, or the best the terminal answered to).
+    var images: ImageProtocol
+
+    init(colors: Bool, glyphs: Glyphs, images: ImageProtocol? = nil) {
+        self.colors = colors
+        self.glyphs = glyphs
+        self.images = images ?? (colors ? .palette256 : .ramp)
+    }
 
     var title: Style { Style(bold: true, reverse: true) }
     var border: Style { colors ? Style(fg: .index(244)) : .dim }

@@ -11,6 +11,8 @@ public enum Workbench {
         public var backbone = "efficientnet_lite0"
         public var dataset = DatasetConfig.elpv
         public var preset = ExperimentConfig.Preset.featureExtraction
+        /// How to draw images (`--images`); nil: TLAB_IMAGES, else the best the terminal supports.
+        public var images: ImageProtocol?
         public init(watch: String? = nil, paths: ExperimentPaths = ExperimentPaths()) { self.watch = watch; self.paths = paths }
     }
 
@@ -31,8 +33,21 @@ public enum Workbench {
                              dataset: options.dataset, preset: options.preset, paths: options.paths)
         var state = WorkbenchState(screen: options.watch == nil ? .setup : .run, setup: form)
         if let w = options.watch { state.watchedPath = w; state.history = [.runs] }
+        var requested = options.images
+        if requested == nil, let text = env["TLAB_IMAGES"] {
+            guard let parsed = ImageProtocol.parse(text) else {
+                FileHandle.standardError.write(Data("tlab: TLAB_IMAGES=\(text) is not one of auto, \(ImageProtocol.allCases.map(\.rawValue).joined(separator: ", "))\n".utf8))
+                return 2
+            }
+            requested = parsed
+        }
+        // The terminal is asked before curses starts: afterwards its answers would arrive as keys.
+        let probe = requested == nil || requested == .sixel ? TerminalProbe.run(environment: env)
+            : TerminalProbe(facts: .init(insideTmux: env["TMUX"] != nil), cellPixels: TerminalProbe.kernelCellPixels())
         let terminal = Terminal(noColor: noColor)
         defer { terminal.close() }
+        let images = ImageProtocol.choose(requested: requested, colors: terminal.colors, colors256: terminal.has256, facts: probe.facts, environment: env)
+        terminal.graphics = GraphicsOutput(images: images, insideTmux: probe.facts.insideTmux, cellPixels: probe.cellPixels)
         let app = App(state: state, terminal: terminal, paths: options.paths, trace: FrameTrace(path: env["TLAB_WORKBENCH_TRACE"]))
         // Ctrl-C, kill and a closed terminal end the workbench cleanly (terminal restored); runs keep training.
         let signals = [SIGINT, SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in

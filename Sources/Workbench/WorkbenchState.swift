@@ -18,7 +18,7 @@ enum Action: Equatable {
     // results
     case results, bestEpoch, normalise, sort, filterClass
     // compare
-    case compare, metric, timeAxis, smoothing, pinBaseline, allSettings
+    case compare, metric, timeAxis, smoothing, pinBaseline, allSettings, groupSeeds
     // a confirmation's answers
     case confirmQuit, stopAllAndQuit, confirmDelete, confirmStop, dismiss
 }

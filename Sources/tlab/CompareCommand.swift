@@ -11,11 +11,14 @@ struct Compare: ParsableCommand {
             (learning rates per group, augmentation, schedule, …); classes appear in the dataset's own order. \
             Runs on different data or splits are flagged as not comparable.
             --json prints one JSON document: runs (each with settings, cost, results, per_class as a list of \
-            {class, f1, f1_delta} and groups as name → {accuracy, accuracy_delta, n}), differing, classes, groups, comparable.
+            {class, f1, f1_delta} and groups as name → {accuracy, accuracy_delta, n}), differing, classes, groups, comparable, \
+            and seed_groups (runs whose settings differ only in their seed, with mean, std, min, max and n of each result).
+            --seeds prints those groups instead of the single runs: mean ± sample standard deviation over the seeds.
             """)
     @Argument(help: "Run ids (a unique prefix is enough) or paths; the first is the baseline.") var ids: [String]
     @OptionGroup var folder: RunsFolder
     @Flag(help: "One JSON document instead of the table.") var json = false
+    @Flag(help: "Group runs that differ only in their seed: mean ± standard deviation over the seeds.") var seeds = false
 
     func validate() throws { guard ids.count >= 1 else { throw ValidationError("name at least one run") } }
 
@@ -29,8 +32,15 @@ struct Compare: ParsableCommand {
         if !comparison.comparable {
             print("warning: these runs did not use the same data and split (dataset, validation fraction, seed or fold differ); their numbers are not comparable\n")
         }
+        if seeds {
+            print(TextTable.render(Self.seedRows(comparison)))
+            return
+        }
         print(TextTable.render(Self.rows(comparison)))
         for line in Self.movers(comparison) { print(line) }
+        if comparison.hasRepeatedSeeds {
+            print("\nsome runs repeat one config with other seeds: --seeds shows their mean ± standard deviation")
+        }
     }
 
     /// The table: a label column, the baseline's values, then per other run its values and a Δ column.
@@ -75,6 +85,21 @@ struct Compare: ParsableCommand {
                 return pct(acc) + (a.n.map { " of \($0)" } ?? "")
             }, delta: { points($0.groups[g]?.accuracyDelta) })
         }
+        return rows
+    }
+
+    /// One column per seed group: its runs and seeds, then each result as mean ± standard deviation (n runs).
+    static func seedRows(_ c: RunComparison) -> [[String]] {
+        let groups = c.seedGroups
+        var rows: [[String]] = [[""] + groups.map(\.label)]
+        func row(_ label: String, _ value: (SeedGroup) -> String) { rows.append([label] + groups.map(value)) }
+        row("runs") { $0.runs.joined(separator: " ") }
+        row("seeds") { $0.seeds.map(String.init).joined(separator: ", ") }
+        row("val acc %") { SeedGroup.text($0.valAccuracy, percent: true) }
+        if groups.contains(where: { $0.valBinaryAccuracy != nil }) { row("binary acc %") { SeedGroup.text($0.valBinaryAccuracy, percent: true) } }
+        row("val loss") { SeedGroup.text($0.valLoss, percent: false, digits: 4) }
+        for (k, name) in c.classes.enumerated() { row("F1 \(name)") { SeedGroup.text($0.perClassF1[k].f1, percent: false) } }
+        for g in c.groups { row("acc \(g) %") { SeedGroup.text($0.groups[g], percent: true) } }
         return rows
     }
 

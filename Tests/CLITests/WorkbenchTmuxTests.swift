@@ -37,6 +37,8 @@ final class TmuxSession {
     func keys(_ keys: String...) throws { try tmux(["send-keys", "-t", name] + keys) }
     func type(_ text: String) throws { try tmux(["send-keys", "-t", name, "-l", text]) }
     func capture() throws -> String { try tmux(["capture-pane", "-p", "-t", name]) }
+    /// The screen with its colours as escape sequences (`capture-pane -e`).
+    func captureWithColours() throws -> String { try tmux(["capture-pane", "-p", "-e", "-t", name]) }
     func resize(_ w: Int, _ h: Int) throws { try tmux(["resize-window", "-t", name, "-x", "\(w)", "-y", "\(h)"]) }
     /// Polls the screen until `predicate` holds; fails the test with the last screen after `timeout` seconds.
     @discardableResult
@@ -207,5 +209,31 @@ extension CLITests {
         try session.keys("j")
         try session.wait("still an image after moving the selection") { hasImage($0) }
         try session.keys("q")
+
+        // The same image through each protocol, chosen with --images: kitty placeholder cells (U+10EEEE with
+        // row / column marks; their pixels went to tmux's passthrough), 24-bit half blocks, sixel's fallback cells.
+        let newest = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: runs).filter { $0.contains("fine-tune-top") }.sorted().last)
+        for mode in ["kitty", "truecolor", "sixel"] {
+            let s = try TmuxSession(command: "\(tlab.path) watch \(newest) --runs \(runs) --images \(mode)", width: 120, height: 40,
+                                    environment: ["TERM": "screen-256color", "LANG": "C.UTF-8", "NO_COLOR": ""])
+            defer { s.kill() }
+            try s.tmux(["set", "-g", "allow-passthrough", "on"])
+            try s.wait(for: "epoch")
+            try s.keys("r")
+            try s.wait("results with the \(mode) image") { screen in
+                guard screen.contains("worst mistakes") else { return false }
+                switch mode {
+                case "kitty": return screen.unicodeScalars.contains("\u{10EEEE}")
+                case "truecolor": return ((try? s.captureWithColours()) ?? "").contains("38;2;") && screen.contains("▀")
+                default: return screen.contains("▀")
+                }
+            }
+            try s.keys("j")
+            try s.keys("?")
+            try s.wait(for: "filter")
+            try s.keys("Escape")
+            try s.wait("the image again after the overlay") { $0.contains("worst mistakes") && ($0.contains("▀") || $0.unicodeScalars.contains("\u{10EEEE}")) }
+            try s.keys("q")
+        }
     }
 }

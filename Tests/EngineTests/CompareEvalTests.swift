@@ -79,7 +79,7 @@ final class CompareEvalTests: XCTestCase {
         let a = try fabricateRun("a", f1: [0.9, 0.3, 0.2, 0.7], groups: ["mono": .init(accuracy: 0.8, n: 20)], accuracy: 0.7)
         let b = try fabricateRun("b", f1: [0.8, 0.5, 0.1, 0.75], groups: ["mono": .init(accuracy: 0.9, n: 20)], accuracy: 0.72)
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: try JSONLines.encode(RunComparison([a, b]))) as? [String: Any])
-        XCTAssertEqual(Set(json.keys), ["runs", "differing", "classes", "groups", "comparable"])
+        XCTAssertEqual(Set(json.keys), ["runs", "differing", "classes", "groups", "comparable", "seed_groups"])
         let runs = try XCTUnwrap(json["runs"] as? [[String: Any]])
         XCTAssertEqual(runs.count, 2)
         for run in runs {
@@ -96,6 +96,31 @@ final class CompareEvalTests: XCTestCase {
         let second = try XCTUnwrap((runs[1]["per_class"] as? [[String: Any]])?[1]["f1_delta"] as? Double)
         XCTAssertEqual(second, 0.2, accuracy: 1e-12)
         XCTAssertEqual((runs[1]["groups"] as? [String: [String: Any]])?["mono"]?["accuracy_delta"] as? Double ?? 0, 0.1, accuracy: 1e-12)
+    }
+
+    /// Runs whose configs differ only in the training seed form one group with mean, sample standard deviation,
+    /// range and count; another split seed or setting makes another group. `seed_groups` carries them in JSON.
+    func testSeedGroupsMeanAndSpread() throws {
+        let a = try fabricateRun("a", f1: [0.9, 0.3, 0.2, 0.7], groups: ["mono": .init(accuracy: 0.8, n: 20)], accuracy: 0.70)
+        let b = try fabricateRun("b", f1: [0.8, 0.5, 0.2, 0.7], groups: ["mono": .init(accuracy: 0.9, n: 20)], accuracy: 0.74, configure: { $0.seed = 7 })
+        let c = try fabricateRun("c", f1: [0.9, 0.3, 0.2, 0.7], groups: [:], accuracy: 0.9, configure: { $0.split.seed = 3 })
+        let cmp = RunComparison([a, b, c])
+        XCTAssertTrue(cmp.hasRepeatedSeeds)
+        XCTAssertEqual(cmp.seedGroups.map(\.runs), [["a", "b"], ["c"]])
+        let g = cmp.seedGroups[0]
+        XCTAssertEqual(g.seeds, [0, 7])
+        XCTAssertEqual(try XCTUnwrap(g.valAccuracy).mean, 0.72, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(g.valAccuracy).std, (0.0008 as Double).squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(g.valAccuracy).n, 2)
+        XCTAssertEqual(try XCTUnwrap(g.perClassF1[1].f1).mean, 0.4, accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(g.groups["mono"]).min, 0.8)
+        XCTAssertEqual(SeedGroup.text(g.valAccuracy, percent: true), "72.0 ± 2.8")
+        XCTAssertEqual(SeedGroup.text(cmp.seedGroups[1].valAccuracy, percent: true), "90.0", "one run: no spread")
+        XCTAssertFalse(RunComparison([a, c]).hasRepeatedSeeds)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: try JSONLines.encode(cmp)) as? [String: Any])
+        let groups = try XCTUnwrap(json["seed_groups"] as? [[String: Any]])
+        XCTAssertEqual(groups.first?["runs"] as? [String], ["a", "b"])
+        XCTAssertEqual(Set((groups.first?["val_acc"] as? [String: Any])?.keys ?? [:].keys), ["mean", "std", "min", "max", "n"])
     }
 
     /// A small report worked by hand. g1: truth a,a,b → predicted a,b,b. g2: truth b,b,b,a → predicted a,b,b,a.

@@ -307,3 +307,93 @@ extension WorkbenchScreenTests {
         XCTAssertTrue(c.text.contains("a augmentation"), c.text)
     }
 }
+
+extension WorkbenchScreenTests {
+    /// Runs that differ only in their training seed group into one column: mean ± sample standard deviation
+    /// of each result, and one mean curve per group.
+    func testCompareGroupsRunsThatDifferOnlyInTheirSeed() {
+        func run(_ id: String, _ preset: ExperimentConfig.Preset, acc: Double, f1: Double, trainingSeed: UInt64) -> WatchedRun {
+            var r = compareRun(id, preset, acc: acc, f1: [0.8, f1], mono: acc)
+            r.config.seed = trainingSeed
+            return r
+        }
+        let runs = [run("20261124T080000-fe", .featureExtraction, acc: 0.76, f1: 0.20, trainingSeed: 0),
+                    run("20261124T081000-fe", .featureExtraction, acc: 0.78, f1: 0.30, trainingSeed: 1),
+                    run("20261124T082000-fe", .featureExtraction, acc: 0.80, f1: 0.40, trainingSeed: 2),
+                    run("20261124T090000-ft", .fineTuneTop, acc: 0.82, f1: 0.50, trainingSeed: 0)]
+        var v = CompareView(paths: runs.map(\.path))
+        for r in runs { v.runs[r.path] = r }
+        let groups = v.seedGroups
+        XCTAssertEqual(groups.map(\.runs.count), [3, 1])
+        XCTAssertEqual(groups[0].seeds, [0, 1, 2])
+        XCTAssertEqual(groups[0].valAccuracy!.mean, 0.78, accuracy: 1e-12)
+        XCTAssertEqual(groups[0].valAccuracy!.std, 0.02, accuracy: 1e-12, "sample standard deviation (n − 1)")
+        XCTAssertEqual(groups[1].valAccuracy!.std, 0)
+        v.groupSeeds = true
+        XCTAssertEqual(v.columns.map(\.name), ["fe ×3", "ft"])
+        let rows = v.seedRows(glyphs: .unicode)
+        func row(_ label: String) -> [String]? { rows.first { $0.label.trimmingCharacters(in: .whitespaces) == label }?.cells }
+        XCTAssertEqual(row("val accuracy %"), ["78.0 ± 2.0", "82.0"])
+        XCTAssertEqual(row("F1 p=1"), ["0.300 ± 0.100", "0.500"])
+        XCTAssertEqual(row("seeds"), ["0,1,2", "0"])
+        XCTAssertEqual(v.values(of: v.columns[0].members).first?.y ?? 0, 0.78, accuracy: 1e-12, "the group's curve is the mean of its runs")
+        var state = WorkbenchState(screen: .compare, setup: form())
+        state.compare = v
+        let c = render(state, width: 100, height: 30)
+        XCTAssertTrue(c.text.contains("78.0 ± 2.0"), c.text)
+        XCTAssertTrue(c.line(1).contains("fe ×3 mean of 3"), c.line(1))
+    }
+
+    /// Above 25 classes the confusion pane lists the most confused pairs from the validation report.
+    func testTheResultsScreenListsTheMostConfusedPairsAboveTwentyFiveClasses() {
+        let classes = (0..<30).map { "class\($0)" }
+        var samples: [ValidationSample] = []
+        func add(_ truth: Int, _ prediction: Int, _ n: Int) {
+            for _ in 0..<n { samples.append(ValidationSample(index: samples.count, file: "/x\(samples.count).png", truth: truth, prediction: prediction, loss: 1, probabilities: nil, group: nil)) }
+        }
+        add(3, 7, 4); add(12, 2, 2); add(5, 5, 6); add(3, 3, 2)
+        var h = RunHistory()
+        h.apply(.started(.init(run: "r", strategy: "fine-tuning", backbone: "resnet18", dataset: "d", train: 10, validation: samples.count, classes: classes)))
+        h.apply(.epoch(.init(epoch: 1, epochs: 1, step: 1, trainLoss: 1, trainAccuracy: 0.5, valLoss: 1, valAccuracy: 0.57,
+                             perClass: classes.map { .init(name: $0, precision: 0, recall: 0, f1: 0, support: 1) }, confusion: nil)))
+        var state = WorkbenchState(screen: .results, setup: form())
+        state.results = ResultsView(id: "r", path: "/runs/r", report: ValidationReport(epoch: 1, classes: classes, samples: samples), history: h)
+        let c = render(state, width: 120, height: 40)
+        XCTAssertTrue(c.text.contains("most confused (30 classes, best epoch)"), c.text)
+        let first = (0..<c.height).map(c.line).first { $0.contains("class3 → class7") }
+        XCTAssertNotNil(first, c.text)
+        XCTAssertTrue(first!.contains("4") && first!.contains("67%"), first!)
+        XCTAssertTrue(c.text.contains("class12 → class2"))
+    }
+}
+
+extension WorkbenchScreenTests {
+    /// What goes to the terminal after curses: 24-bit cells only when new or changed (all again after a
+    /// repaint), a kitty picture once per key and freed when it leaves the screen, a sixel once per place.
+    func testGraphicsOutputSendsOnlyWhatChanged() {
+        let out = GraphicsOutput(images: .truecolor, insideTmux: false, cellPixels: (8, 16), write: { _ in })
+        let c = Canvas(width: 10, height: 4)
+        c[x: 2, y: 1] = Cell("▀", style: Style(fg: .rgb(1, 2, 3), bg: .rgb(4, 5, 6)))
+        c[x: 3, y: 1] = Cell("▀", style: Style(fg: .rgb(7, 8, 9), bg: .rgb(4, 5, 6)))
+        XCTAssertEqual(out.sequences(for: c, screenWidth: 10, screenHeight: 4),
+                       "\u{1B}[2;3H\u{1B}[0;38;2;1;2;3;48;2;4;5;6m▀\u{1B}[0;38;2;7;8;9;48;2;4;5;6m▀\u{1B}[0m")
+        XCTAssertEqual(out.sequences(for: c, screenWidth: 10, screenHeight: 4), "", "unchanged: nothing")
+        out.invalidate()
+        XCTAssertFalse(out.sequences(for: c, screenWidth: 10, screenHeight: 4).isEmpty, "after a repaint: again")
+
+        let k = GraphicsOutput(images: .kitty, insideTmux: true, cellPixels: nil, write: { _ in })
+        let pic = Canvas(width: 10, height: 4)
+        ImageCells.render(pixels: [UInt8](repeating: 50, count: 16), width: 4, height: 4, channels: 1, into: pic, rect: pic.bounds, mode: .kitty(id: 1), key: "a")
+        let first = k.sequences(for: pic, screenWidth: 10, screenHeight: 4)
+        XCTAssertTrue(first.hasPrefix("\u{1B}Ptmux;\u{1B}\u{1B}_Ga=T,U=1"), first.prefix(30).debugDescription)
+        XCTAssertEqual(k.sequences(for: pic, screenWidth: 10, screenHeight: 4), "", "sent once")
+        XCTAssertTrue(k.sequences(for: Canvas(width: 10, height: 4), screenWidth: 10, screenHeight: 4).contains("a=d,d=I,i=1"), "freed when gone")
+
+        let s = GraphicsOutput(images: .sixel, insideTmux: false, cellPixels: (8, 16), write: { _ in })
+        let six = Canvas(width: 10, height: 4)
+        ImageCells.render(pixels: [UInt8](repeating: 50, count: 16), width: 4, height: 4, channels: 1, into: six, rect: Rect(x: 1, y: 1, width: 4, height: 2), mode: .sixel, key: "a")
+        let drawn = s.sequences(for: six, screenWidth: 10, screenHeight: 4)
+        XCTAssertTrue(drawn.hasPrefix("\u{1B}[2;2H\u{1B}P0;1;0q\"1;1;32;32"), "4 × 2 cells of 8 × 16 pixels hold a 32 × 32 square: \(drawn.prefix(30).debugDescription)")
+        XCTAssertEqual(s.sequences(for: six, screenWidth: 10, screenHeight: 4), "")
+    }
+}
