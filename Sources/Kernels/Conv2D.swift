@@ -30,7 +30,7 @@ public enum Conv2D {
     /// fuses conv → batch norm → activation.
     public static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, activation: Activation = .identity) {
-        if g.isDepthwise { depthwiseForward(g, x: x, weight: weight, bias: bias, y: y, activation: activation); return }
+        if g.isDepthwise { Depthwise.forward(g, x: x, weight: weight, bias: bias, y: y, activation: activation); return }
         defer { if activation != .identity { activation.forward(y, y, count: g.batch * g.outChannels * g.outH * g.outW) } }
         let hw = g.outH * g.outW, inPlane = g.height * g.width
         if usesDirectGEMM(g) {
@@ -161,7 +161,7 @@ public enum Conv2D {
                 }
             }
         }
-        if g.isDepthwise { depthwiseBackward(g, x: x, weight: weight, dy: dy, dx: dx, dWeight: dWeight); return }
+        if g.isDepthwise { Depthwise.backward(g, x: x, weight: weight, dy: dy, dx: dx, dWeight: dWeight); return }
         if dx == nil && dWeight == nil { return }
         if usesDirectGEMM(g) {
             for n in 0..<g.batch {
@@ -211,132 +211,6 @@ public enum Conv2D {
                     col2imAccumulate(g, cols: cols, ld: ld, firstImage: n0, images: bc, dx: dx)
                 }
                 n0 += bc
-            }
-        }
-    }
-
-    // MARK: depthwise
-
-    /// Depthwise forward. Each input plane is copied once, zero-padded and split into `stride` column phases,
-    /// so that every tap reads a contiguous row with no bounds checks; each 16-wide output vector then sums
-    /// all k×k taps in a register and is stored once.
-    static func depthwiseForward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                 bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, activation: Activation) {
-        let hw = g.outH * g.outW, inPlane = g.height * g.width, kk = g.kernelH * g.kernelW, C = g.inChannels
-        let sw = g.strideW, sh = g.strideH
-        let paddedH = g.height + g.padTop + g.padBottom, paddedW = g.width + g.padLeft + g.padRight
-        let phaseW = (paddedW + sw - 1) / sw               // columns per phase
-        let scratchPerThread = paddedH * phaseW * sw
-        let threads = Parallel.cores
-        // Where tap (i, j) of output (0, 0) sits in the phase-split plane.
-        let taps = (0..<kk).map { t -> Int in
-            let i = t / g.kernelW, col = (t % g.kernelW) * g.dilationW
-            return ((col % sw) * paddedH + i * g.dilationH) * phaseW + col / sw
-        }
-        Workspace.shared.with(scratchPerThread * threads) { scratch in
-            let chunks = min(threads, g.batch * C)
-            DispatchQueue.concurrentPerform(iterations: chunks) { t in
-                let padded = scratch + t * scratchPerThread
-                let lo = g.batch * C * t / chunks, hi = g.batch * C * (t + 1) / chunks
-                for item in lo..<hi {
-                    let c = item % C
-                    let xp = x + item * inPlane, yp = y + item * hw, w = weight + c * kk
-                    // padded[phase][row][k] = input(row − padTop, k·sw + phase − padLeft), zero outside.
-                    padded.update(repeating: 0, count: scratchPerThread)
-                    for r in 0..<g.height {
-                        let src = xp + r * g.width, row = r + g.padTop
-                        for col in 0..<g.width {
-                            let pc = col + g.padLeft
-                            padded[((pc % sw) * paddedH + row) * phaseW + pc / sw] = src[col]
-                        }
-                    }
-                    let b = bias?[c] ?? 0
-                    taps.withUnsafeBufferPointer { tap in
-                        for oh in 0..<g.outH {
-                            let yrow = yp + oh * g.outW, base = padded + oh * sh * phaseW
-                            var ow = 0
-                            while ow + 16 <= g.outW {
-                                var acc = SIMD16<Float>(repeating: b)
-                                for t in 0..<kk {
-                                    acc += w[t] * UnsafeRawPointer(base + tap[t] + ow).loadUnaligned(as: SIMD16<Float>.self)
-                                }
-                                UnsafeMutableRawPointer(yrow + ow).storeBytes(of: acc, as: SIMD16<Float>.self)
-                                ow += 16
-                            }
-                            while ow < g.outW {
-                                var acc = b
-                                for t in 0..<kk { acc += w[t] * base[tap[t] + ow] }
-                                yrow[ow] = acc
-                                ow += 1
-                            }
-                        }
-                    }
-                    // The plane is still in cache: apply the activation now rather than in another pass.
-                    switch activation {
-                    case .identity: break
-                    case .relu: for q in 0..<hw { yp[q] = max(yp[q], 0) }
-                    case .relu6: for q in 0..<hw { yp[q] = min(max(yp[q], 0), 6) }
-                    case .silu: for q in 0..<hw { let v = yp[q]; yp[q] = v / (1 + fastExp(-v)) }
-                    default: for q in 0..<hw { yp[q] = activation.value(yp[q]) }
-                    }
-                }
-            }
-        }
-    }
-
-    static func depthwiseBackward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                  dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
-                                  dWeight: UnsafeMutablePointer<Float>?) {
-        let hw = g.outH * g.outW, inPlane = g.height * g.width, kk = g.kernelH * g.kernelW, C = g.inChannels
-        if let dx {
-            Parallel.forEach(g.batch * C, grain: 2) { r in
-                for item in r {
-                    let c = item % C
-                    let dxp = dx + item * inPlane, dyp = dy + item * hw, w = weight + c * kk
-                    dxp.update(repeating: 0, count: inPlane)
-                    for i in 0..<g.kernelH {
-                        for oh in g.validRows(i) {
-                            let dxrow = dxp + (oh * g.strideH - g.padTop + i * g.dilationH) * g.width
-                            let dyrow = dyp + oh * g.outW
-                            for j in 0..<g.kernelW {
-                                let wv = w[i * g.kernelW + j], off = j * g.dilationW - g.padLeft
-                                let colsOK = g.validColumns(j)
-                                if g.strideW == 1 {
-                                    for ow in colsOK { dxrow[ow + off] += wv * dyrow[ow] }
-                                } else {
-                                    for ow in colsOK { dxrow[ow * g.strideW + off] += wv * dyrow[ow] }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        if let dWeight {
-            Parallel.forEach(C, grain: 1) { r in
-                for c in r {
-                    var acc = [Float](repeating: 0, count: kk)
-                    for n in 0..<g.batch {
-                        let xp = x + (n * C + c) * inPlane, dyp = dy + (n * C + c) * hw
-                        for i in 0..<g.kernelH {
-                            for oh in g.validRows(i) {
-                                let xrow = xp + (oh * g.strideH - g.padTop + i * g.dilationH) * g.width
-                                let dyrow = dyp + oh * g.outW
-                                for j in 0..<g.kernelW {
-                                    let off = j * g.dilationW - g.padLeft
-                                    var s: Float = 0
-                                    if g.strideW == 1 {
-                                        for ow in g.validColumns(j) { s += dyrow[ow] * xrow[ow + off] }
-                                    } else {
-                                        for ow in g.validColumns(j) { s += dyrow[ow] * xrow[ow * g.strideW + off] }
-                                    }
-                                    acc[i * g.kernelW + j] += s
-                                }
-                            }
-                        }
-                    }
-                    for q in 0..<kk { dWeight[c * kk + q] += acc[q] }
-                }
             }
         }
     }

@@ -155,6 +155,11 @@ struct Bench: ParsableCommand {
         .init(net: "efficientnet_lite0", name: "project 1x1 @56", cin: 144, cout: 24, k: 1, s: 1, hw: 56, groups: 1, padding: .same),
         .init(net: "efficientnet_lite0", name: "dw 5x5 @28", cin: 240, cout: 240, k: 5, s: 1, hw: 28, groups: 240, padding: .same),
         .init(net: "efficientnet_lite0", name: "expand 1x1 @14", cin: 80, cout: 480, k: 1, s: 1, hw: 14, groups: 1, padding: .same),
+        .init(net: "efficientnet_lite0", name: "dw 3x3 @14", cin: 480, cout: 480, k: 3, s: 1, hw: 14, groups: 480, padding: .same),
+        .init(net: "efficientnet_lite0", name: "dw 5x5 @14", cin: 672, cout: 672, k: 5, s: 1, hw: 14, groups: 672, padding: .same),
+        .init(net: "efficientnet_lite0", name: "dw 5x5/2 @14", cin: 672, cout: 672, k: 5, s: 2, hw: 14, groups: 672, padding: .same),
+        .init(net: "efficientnet_lite0", name: "dw 5x5 @7", cin: 1152, cout: 1152, k: 5, s: 1, hw: 7, groups: 1152, padding: .same),
+        .init(net: "efficientnet_lite0", name: "dw 3x3 @7", cin: 1152, cout: 1152, k: 3, s: 1, hw: 7, groups: 1152, padding: .same),
         .init(net: "efficientnet_lite0", name: "head 1x1 @7", cin: 320, cout: 1280, k: 1, s: 1, hw: 7, groups: 1, padding: .same),
     ]
 
