@@ -17,6 +17,11 @@ open() {  # name width height env command...
     sleep 0.7
 }
 shot() { t capture-pane -p -t c > "$OUT/$1.txt"; echo "captured $OUT/$1.txt"; }
+# With the colour escapes kept, and drawn as a PNG when $PNG_PYTHON names a Python with Pillow.
+shot_colour() {
+    t capture-pane -e -p -t c > "$OUT/$1.ansi"; echo "captured $OUT/$1.ansi"
+    [ -n "${PNG_PYTHON:-}" ] && "$PNG_PYTHON" scripts/ansi_to_png.py "$OUT/$1.ansi" "$OUT/$1.png" || true
+}
 keys() { t send-keys -t c "$@"; sleep 0.6; }
 
 fe=$(ls experiments/runs | grep feature-extraction | tail -1)
@@ -37,5 +42,12 @@ done
 open nocolor 120 40 NO_COLOR=1 "$TLAB" watch "${ft:-$fe}"; shot "run-no-color-120x40"
 [ -n "$fe" ] && { open nocolor 120 40 NO_COLOR=1 "$TLAB" watch "$fe"; keys r; shot "results-no-color-120x40"; }
 [ -n "$fe" ] && [ -n "$ft" ] && { open nocolor 120 40 NO_COLOR=1 "$TLAB"; keys l; keys c; shot "compare-no-color-120x40"; }
+# The worst mistake's image through each cell protocol tmux shows (kitty and sixel are checked in the tmux test).
+for mode in truecolor 256; do
+    [ -n "$fe" ] && { open images 120 40 "$TLAB" watch "$fe" --images $mode; keys r; shot_colour "results-images-$mode-120x40"; }
+done
+# Seed groups: the feature-extraction runs (filtered; three seeds of one config) marked and grouped.
+[ -n "$fe" ] && { open groups 120 40 "$TLAB"; keys l; keys /; t send-keys -t c -l "feature-extraction"; keys Enter
+    for _ in 1 2; do keys Space; keys j; done; keys Space; keys c; keys g; shot "compare-seed-groups-120x40"; shot_colour "compare-seed-groups-120x40"; }
 open small 60 20 "$TLAB"; shot "too-small-60x20"
 t kill-server

@@ -33,10 +33,16 @@ public struct RunComparison: Encodable, Sendable {
     /// per epoch and images per second from the log while it runs.
     public struct Cost: Encodable, Sendable, Equatable {
         public var trainableParameters, totalParameters: Int?
+        /// Through the backbone: the feature pass for feature extraction (nil when its features came from the
+        /// cache), the training epochs otherwise (`RunHistory.throughput`).
         public var wallSeconds, epochSeconds, imagesPerSecond: Double?
+        /// Whether the run's features came from the cache (nil when it used no feature cache).
+        public var featuresCached: Bool?
+        /// What `imagesPerSecond` measured, for text ("features cached", "812.4 (features)", "23.5").
+        public var throughput: RunHistory.Throughput?
         enum CodingKeys: String, CodingKey {
             case trainableParameters = "trainable_params", totalParameters = "total_params", wallSeconds = "wall_s"
-            case epochSeconds = "epoch_s", imagesPerSecond = "img_per_s"
+            case epochSeconds = "epoch_s", imagesPerSecond = "img_per_s", featuresCached = "features_cached"
         }
     }
 
@@ -124,6 +130,16 @@ public struct RunComparison: Encodable, Sendable {
         return (up, down)
     }
 
+    /// "F1 improved most on p=1/3 (+0.06), hurt most on p=2/3 (-0.19)": the movers as a clause that never
+    /// calls a fall an improvement. When no class rose it says so ("improved on no class"), likewise for falls.
+    public static func moversClause(_ deltas: [(name: String, delta: Double)], digits: Int) -> String? {
+        guard let (up, down) = movers(deltas) else { return nil }
+        let f = "%+.\(digits)f"
+        let rose = up.delta > 0 ? "improved most on \(up.name) (\(String(format: f, up.delta)))" : "improved on no class"
+        let fell = down.delta < 0 ? "hurt most on \(down.name) (\(String(format: f, down.delta)))" : "hurt no class"
+        return "F1 \(rose), \(fell)"
+    }
+
     /// `value - baseline`, when both exist.
     public static func delta(_ value: Double?, _ baseline: Double?) -> Double? {
         guard let value, let baseline else { return nil }
@@ -149,6 +165,7 @@ public struct RunComparison: Encodable, Sendable {
         func mean(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count) }
         return Cost(trainableParameters: r.summary?.trainableParameters, totalParameters: r.summary?.totalParameters,
                     wallSeconds: r.wallSeconds, epochSeconds: r.summary?.epochSeconds ?? mean(epochs.map(\.epochSeconds)),
-                    imagesPerSecond: r.summary?.imagesPerSecond ?? mean(epochs.map(\.imagesPerSecond)))
+                    imagesPerSecond: r.history.throughput?.imagesPerSecond, featuresCached: r.history.featuresReady?.cacheHit,
+                    throughput: r.history.throughput)
     }
 }

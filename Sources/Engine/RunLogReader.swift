@@ -37,6 +37,35 @@ public struct RunHistory: Sendable, Equatable {
         epochs.min { a, b in a.valLoss.isNaN ? false : b.valLoss.isNaN ? true : a.valLoss < b.valLoss }
     }
     public var lastEpoch: TrainingEvent.Epoch? { epochs.last }
+
+    /// Images per second through the backbone, the number a comparison of cost wants. A feature-extraction
+    /// run's epochs train a head on cached features (100 000 img/s says nothing), so its speed is the feature
+    /// pass's, or nothing when the features came from the cache; other runs average their epochs.
+    public enum Throughput: Sendable, Equatable {
+        case featuresCached
+        case featurePass(imagesPerSecond: Double)
+        case training(imagesPerSecond: Double)
+
+        public var imagesPerSecond: Double? {
+            switch self { case .featuresCached: nil; case .featurePass(let v), .training(let v): v }
+        }
+        public var text: String {
+            switch self {
+            case .featuresCached: "features cached"
+            case .featurePass(let v): String(format: "%.1f (features)", v)
+            case .training(let v): String(format: "%.1f", v)
+            }
+        }
+    }
+
+    public var throughput: Throughput? {
+        if start?.strategy == "feature-extraction" {
+            guard let f = featuresReady, let n = start.map({ $0.train + $0.validation }) else { return nil }
+            return f.cacheHit ? .featuresCached : .featurePass(imagesPerSecond: Double(n) / max(f.seconds, 1e-9))
+        }
+        guard !epochs.isEmpty else { return nil }
+        return .training(imagesPerSecond: epochs.map(\.imagesPerSecond).reduce(0, +) / Double(epochs.count))
+    }
     public var isFinished: Bool { if case .summary = ending { true } else { false } }
 
     public mutating func apply(_ event: TrainingEvent) {

@@ -77,7 +77,7 @@ struct CompareView {
         out.append(("seed groups: mean \u{00B1} std over seeds (g: single runs)", groups.map { _ in "" }, true))
         row("  strategy") { $0.strategy }
         row("  runs") { "\($0.runs.count)" }
-        row("  seeds") { $0.seeds.map(String.init).joined(separator: ",") }
+        row("  seeds") { $0.seeds.sorted().map(String.init).joined(separator: ", ") }
         out.append(("results (best epoch of each run)", groups.map { _ in "" }, true))
         row("  val accuracy %") { SeedGroup.text($0.valAccuracy, percent: true) }
         if groups.contains(where: { $0.valBinaryAccuracy != nil }) { row("  binary accuracy %") { SeedGroup.text($0.valBinaryAccuracy, percent: true) } }
@@ -130,16 +130,7 @@ struct CompareView {
             let e = r.history.epochs.map(\.epochSeconds)
             return e.isEmpty ? String(g.dash) : formatDuration(e.reduce(0, +) / Double(e.count), glyphs: g)
         }
-        // Images per second through the backbone: the feature pass for feature extraction (its head trains on
-        // cached features), the training steps otherwise.
-        row("  img/s") { r in
-            if r.history.start?.strategy == "feature-extraction" {
-                guard let f = r.history.featuresReady, let n = r.history.start.map({ $0.train + $0.validation }) else { return String(g.dash) }
-                return f.cacheHit ? "features cached" : String(format: "%.1f (features)", Double(n) / max(f.seconds, 1e-9))
-            }
-            let e = r.history.epochs.map(\.imagesPerSecond)
-            return e.isEmpty ? String(g.dash) : String(format: "%.1f", e.reduce(0, +) / Double(e.count))
-        }
+        row("  img/s") { r in r.history.throughput?.text ?? String(g.dash) }
 
         section("results (best epoch; difference to the baseline)")
         let b = base.history.bestEpoch
@@ -168,9 +159,8 @@ struct CompareView {
         return loaded.filter { $0.path != baselineRun?.path }.compactMap { r in
             guard let e = r.history.bestEpoch else { return nil }
             let deltas = e.perClass.compactMap { c in base.perClass.first { $0.name == c.name }.map { (name: c.name, delta: c.f1 - $0.f1) } }
-            guard let (up, down) = RunComparison.movers(deltas) else { return nil }
-            var text = "\(Self.shortName(r.id)): F1 improved most on \(up.name) (\(String(format: "%+.2f", up.delta)))"
-            if down.delta < 0 { text += ", hurt most on \(down.name) (\(String(format: "%+.2f", down.delta)))" }
+            guard let clause = RunComparison.moversClause(deltas, digits: 2) else { return nil }
+            var text = "\(Self.shortName(r.id)): \(clause)"
             let g = e.groups.compactMap { k, v in base.groups[k].map { (k, v.accuracy - $0.accuracy) } }.max { $0.1 < $1.1 }
             if let g { text += String(format: "; %@ accuracy %+.1f points", g.0, 100 * g.1) }
             return text

@@ -68,7 +68,7 @@ struct Compare: ParsableCommand {
         }
         row("wall time") { seconds($0.cost.wallSeconds) }
         row("time per epoch") { seconds($0.cost.epochSeconds) }
-        row("img/s") { $0.cost.imagesPerSecond.map { String(format: "%.1f", $0) } ?? "—" }
+        row("img/s") { $0.cost.throughput?.text ?? "—" }
         row("epochs (best)") { r in "\(r.results.epochsDone)/\(r.results.epochs) (\(r.results.bestEpoch.map(String.init) ?? "—"))" }
         row("val acc (best epoch)", { pct($0.results.valAccuracy) }, delta: { points($0.results.valAccuracyDelta) })
         if c.runs.contains(where: { $0.results.valBinaryAccuracy != nil }) {
@@ -94,7 +94,7 @@ struct Compare: ParsableCommand {
         var rows: [[String]] = [[""] + groups.map(\.label)]
         func row(_ label: String, _ value: (SeedGroup) -> String) { rows.append([label] + groups.map(value)) }
         row("runs") { $0.runs.joined(separator: " ") }
-        row("seeds") { $0.seeds.map(String.init).joined(separator: ", ") }
+        row("seeds") { $0.seeds.sorted().map(String.init).joined(separator: ", ") }
         row("val acc %") { SeedGroup.text($0.valAccuracy, percent: true) }
         if groups.contains(where: { $0.valBinaryAccuracy != nil }) { row("binary acc %") { SeedGroup.text($0.valBinaryAccuracy, percent: true) } }
         row("val loss") { SeedGroup.text($0.valLoss, percent: false, digits: 4) }
@@ -106,8 +106,7 @@ struct Compare: ParsableCommand {
     /// Per other run, the class whose F1 it improved most and the one it hurt most against the baseline.
     static func movers(_ c: RunComparison) -> [String] {
         c.runs.dropFirst().compactMap { r in
-            guard let (up, down) = RunComparison.movers(r.perClass.compactMap { s in s.f1Delta.map { (s.name, $0) } }) else { return nil }
-            return "\(r.run) vs baseline: F1 improved most on \(up.name) (\(signed(up.delta, 3))), hurt most on \(down.name) (\(signed(down.delta, 3)))"
+            RunComparison.moversClause(r.perClass.compactMap { s in s.f1Delta.map { (s.name, $0) } }, digits: 3).map { "\(r.run) vs baseline: \($0)" }
         }
     }
 

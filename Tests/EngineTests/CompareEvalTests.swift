@@ -100,6 +100,14 @@ final class CompareEvalTests: XCTestCase {
 
     /// Runs whose configs differ only in the training seed form one group with mean, sample standard deviation,
     /// range and count; another split seed or setting makes another group. `seed_groups` carries them in JSON.
+    /// A run that lowered every class's F1 improved none: the sentence must not call the smallest fall a gain.
+    func testMoversClauseNeverCallsAFallAnImprovement() {
+        XCTAssertEqual(RunComparison.moversClause([("a", -0.02), ("b", -0.25)], digits: 2), "F1 improved on no class, hurt most on b (-0.25)")
+        XCTAssertEqual(RunComparison.moversClause([("a", 0.1), ("b", -0.2)], digits: 2), "F1 improved most on a (+0.10), hurt most on b (-0.20)")
+        XCTAssertEqual(RunComparison.moversClause([("a", 0.0)], digits: 1), "F1 improved on no class, hurt no class")
+        XCTAssertNil(RunComparison.moversClause([], digits: 2))
+    }
+
     func testSeedGroupsMeanAndSpread() throws {
         let a = try fabricateRun("a", f1: [0.9, 0.3, 0.2, 0.7], groups: ["mono": .init(accuracy: 0.8, n: 20)], accuracy: 0.70)
         let b = try fabricateRun("b", f1: [0.8, 0.5, 0.2, 0.7], groups: ["mono": .init(accuracy: 0.9, n: 20)], accuracy: 0.74, configure: { $0.seed = 7 })

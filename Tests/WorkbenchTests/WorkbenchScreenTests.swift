@@ -261,6 +261,20 @@ extension WorkbenchScreenTests {
         return WatchedRun(id: id, path: "/runs/\(id)", config: c, state: .finished, history: h, log: [])
     }
 
+    /// A feature-extraction run's epochs train a head on cached features; its speed is the feature pass's.
+    func testThroughputOfAFeatureExtractionRunIsItsFeaturePass() {
+        var fe = compareRun("20261124T080000-feature-extraction", .featureExtraction, acc: 0.76, f1: [0.8, 0.2], mono: 0.8)
+        XCTAssertNil(fe.history.throughput)
+        fe.history.apply(.featuresReady(.init(cacheHit: false, seconds: 26.24)))
+        XCTAssertEqual(fe.history.throughput, .featurePass(imagesPerSecond: 2624 / 26.24))
+        XCTAssertEqual(fe.history.throughput?.text, "100.0 (features)")
+        fe.history.apply(.featuresReady(.init(cacheHit: true, seconds: 0.4)))
+        XCTAssertEqual(fe.history.throughput?.text, "features cached")
+        XCTAssertNil(fe.history.throughput?.imagesPerSecond)
+        let ft = compareRun("20261124T090000-fine-tune-top", .fineTuneTop, acc: 0.78, f1: [0.8, 0.4], mono: 0.8)
+        XCTAssertEqual(ft.history.throughput, .training(imagesPerSecond: 30))
+    }
+
     /// Only the settings that differ, each number with its difference to the pinned baseline, and the class the
     /// other run improved most; runs on another split are flagged.
     func testCompareShowsDifferingSettingsDeltasAndTheClassImprovedMost() {
@@ -276,8 +290,9 @@ extension WorkbenchScreenTests {
         XCTAssertEqual(row("val accuracy %"), ["76.4", "78.2 (+1.8)"])
         XCTAssertEqual(row("F1 p=1"), ["0.19", "0.40 (+0.21)"])
         XCTAssertEqual(row("mono accuracy %"), ["79.0", "81.0 (+2.0)"])
-        XCTAssertEqual(v.verdicts(), ["fine-tune-top: F1 improved most on p=1 (+0.21); mono accuracy +2.0 points"])
+        XCTAssertEqual(v.verdicts(), ["fine-tune-top: F1 improved most on p=1 (+0.21), hurt no class; mono accuracy +2.0 points"])
         XCTAssertTrue(v.sameSplit)
+        XCTAssertEqual(row("img/s"), ["—", "30.0"], "no feature pass logged: no speed; fine-tuning: its epochs' img/s")
         v.allSettings = true
         XCTAssertNotNil(v.rows(glyphs: .unicode).first { $0.label.trimmingCharacters(in: .whitespaces) == "seed" })
         // Pin the other run: the differences flip.
@@ -317,15 +332,15 @@ extension WorkbenchScreenTests {
             r.config.seed = trainingSeed
             return r
         }
-        let runs = [run("20261124T080000-fe", .featureExtraction, acc: 0.76, f1: 0.20, trainingSeed: 0),
-                    run("20261124T081000-fe", .featureExtraction, acc: 0.78, f1: 0.30, trainingSeed: 1),
-                    run("20261124T082000-fe", .featureExtraction, acc: 0.80, f1: 0.40, trainingSeed: 2),
+        let runs = [run("20261124T080000-fe", .featureExtraction, acc: 0.76, f1: 0.20, trainingSeed: 2),
+                    run("20261124T081000-fe", .featureExtraction, acc: 0.78, f1: 0.30, trainingSeed: 0),
+                    run("20261124T082000-fe", .featureExtraction, acc: 0.80, f1: 0.40, trainingSeed: 1),
                     run("20261124T090000-ft", .fineTuneTop, acc: 0.82, f1: 0.50, trainingSeed: 0)]
         var v = CompareView(paths: runs.map(\.path))
         for r in runs { v.runs[r.path] = r }
         let groups = v.seedGroups
         XCTAssertEqual(groups.map(\.runs.count), [3, 1])
-        XCTAssertEqual(groups[0].seeds, [0, 1, 2])
+        XCTAssertEqual(groups[0].seeds, [2, 0, 1], "members keep the order they were given")
         XCTAssertEqual(groups[0].valAccuracy!.mean, 0.78, accuracy: 1e-12)
         XCTAssertEqual(groups[0].valAccuracy!.std, 0.02, accuracy: 1e-12, "sample standard deviation (n − 1)")
         XCTAssertEqual(groups[1].valAccuracy!.std, 0)
@@ -335,7 +350,7 @@ extension WorkbenchScreenTests {
         func row(_ label: String) -> [String]? { rows.first { $0.label.trimmingCharacters(in: .whitespaces) == label }?.cells }
         XCTAssertEqual(row("val accuracy %"), ["78.0 ± 2.0", "82.0"])
         XCTAssertEqual(row("F1 p=1"), ["0.300 ± 0.100", "0.500"])
-        XCTAssertEqual(row("seeds"), ["0,1,2", "0"])
+        XCTAssertEqual(row("seeds"), ["0, 1, 2", "0"], "the table lists seeds in ascending order")
         XCTAssertEqual(v.values(of: v.columns[0].members).first?.y ?? 0, 0.78, accuracy: 1e-12, "the group's curve is the mean of its runs")
         var state = WorkbenchState(screen: .compare, setup: form())
         state.compare = v
