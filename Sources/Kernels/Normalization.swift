@@ -15,11 +15,11 @@ public enum BatchNormKernel {
                 // Two passes in double: ELPV images are mostly dark with bright cracks, which makes one-pass
                 // E[x²] − E[x]² lose digits.
                 var sum = 0.0
-                for i in 0..<n { let p = x + (i * c + ch) * s; var t: Float = 0; for q in 0..<s { t += p[q] }; sum += Double(t) }
+                for i in 0..<n { sum += Double(Reduce.sum(x + (i * c + ch) * s, count: s)) }
                 let mu = sum / m
                 var sq = 0.0
                 let muF = Float(mu)
-                for i in 0..<n { let p = x + (i * c + ch) * s; var t: Float = 0; for q in 0..<s { let d = p[q] - muF; t += d * d }; sq += Double(t) }
+                for i in 0..<n { sq += Double(Reduce.squaredDeviations(x + (i * c + ch) * s, from: muF, count: s)) }
                 let v = sq / m
                 let inv = Float(1 / (v + Double(eps)).squareRoot())
                 mean[ch] = muF; invStd[ch] = inv; variance[ch] = Float(v)
@@ -57,9 +57,7 @@ public enum BatchNormKernel {
                 let mu = mean[ch], inv = invStd[ch]
                 var sumDy = 0.0, sumDyXhat = 0.0
                 for i in 0..<n {
-                    let p = x + (i * c + ch) * s, g = dy + (i * c + ch) * s
-                    var a: Float = 0, b: Float = 0
-                    for q in 0..<s { a += g[q]; b += g[q] * (p[q] - mu) }
+                    let (a, b) = Reduce.sumAndCentredDot(dy + (i * c + ch) * s, x + (i * c + ch) * s, from: mu, count: s)
                     sumDy += Double(a); sumDyXhat += Double(b)
                 }
                 let sDy = Float(sumDy), sDyXhat = Float(sumDyXhat) * inv

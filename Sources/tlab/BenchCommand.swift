@@ -46,7 +46,11 @@ struct Bench: ParsableCommand {
     }
 
     /// What `bench gemm --json` prints.
-    struct GEMMLine: Encodable { var bench = "gemm", n: Int, gflops: Double }
+    struct GEMMLine: Encodable {
+        var bench = "gemm", n: Int, gflops: Double
+        var blasThreadTimeout = BLASWorkers.timeout   // how soon OpenBLAS's workers sleep (BLASWorkers)
+        enum CodingKeys: String, CodingKey { case bench, n, gflops, blasThreadTimeout = "openblas_thread_timeout" }
+    }
     /// What `bench forward|train --json` prints.
     struct BackboneLine: Encodable {
         var backbone, mode: String

@@ -214,6 +214,14 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(rows.count, 1)
         XCTAssertEqual(rows[0]["bench"] as? String, "gemm"); XCTAssertEqual(rows[0]["n"] as? Int, 256)
         XCTAssertGreaterThan(rows[0]["gflops"] as? Double ?? 0, 0)
+        // tlab restarts itself with OpenBLAS's workers set to sleep soon after each GEMM; a user's value wins.
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_THREAD_TIMEOUT"] = nil
+        let quiet = try run(["bench", "gemm", "--json", "--n", "64", "--reps", "1"], in: root.path, environment: environment)
+        XCTAssertEqual(try jsonLines(quiet.out).first?["openblas_thread_timeout"] as? String, "4", quiet.err)
+        environment["OPENBLAS_THREAD_TIMEOUT"] = "28"
+        let own = try run(["bench", "gemm", "--json", "--n", "64", "--reps", "1"], in: root.path, environment: environment)
+        XCTAssertEqual(try jsonLines(own.out).first?["openblas_thread_timeout"] as? String, "28", own.err)
         let f = try run(["bench", "forward", "--backbone", "mobilenet_v2", "--batch", "2", "--res", "64", "--reps", "1", "--json"])
         XCTAssertEqual(f.status, 0, f.err)
         let fr = try jsonLines(f.out)[0]
