@@ -276,7 +276,7 @@ enum Depthwise {
                             let d = dy + plane * outPlane
                             for k in 0..<kk {
                                 var s: Float = 0
-                                for oh in 0..<g.outH { s += dot(d + oh * g.outW, padded + oh * rowStep + tap[k], count: g.outW) }
+                                for oh in 0..<g.outH { s += Reduce.dot(d + oh * g.outW, padded + oh * rowStep + tap[k], count: g.outW) }
                                 sums[k] += s
                             }
                         }
@@ -305,14 +305,5 @@ enum Depthwise {
             UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: SIMD8<Float>.self); i += 8
         }
         while i < count { y[i] = y[i].addingProduct(a, x[i]); i += 1 }
-    }
-
-    /// `Σ a[i] · b[i]` over `count` values: 16 lanes, then the rest, in a fixed order.
-    @inline(__always) static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
-        var acc = SIMD16<Float>(), i = 0
-        while i + 16 <= count { acc.addProduct(load16(a + i), load16(b + i)); i += 16 }
-        var s = acc.sum()
-        while i < count { s = s.addingProduct(a[i], b[i]); i += 1 }
-        return s
     }
 }

@@ -64,6 +64,13 @@ public enum Activation: String, Codable, CaseIterable, Sendable {
             Parallel.forEach(count, grain: 1 << 15) { r in for i in r { dx[i] = x[i] > 0 ? dy[i] : 0 } }
         case .relu6:
             Parallel.forEach(count, grain: 1 << 15) { r in for i in r { dx[i] = (x[i] > 0 && x[i] < 6) ? dy[i] : 0 } }
+        // A constant case per loop, so that the inlined `derivative` loses its switch and the loop compiles to vector code.
+        case .silu:
+            Parallel.forEach(count, grain: 1 << 14) { r in for i in r { dx[i] = Activation.silu.derivative(x[i]) * dy[i] } }
+        case .gelu:
+            Parallel.forEach(count, grain: 1 << 14) { r in for i in r { dx[i] = Activation.gelu.derivative(x[i]) * dy[i] } }
+        case .sigmoid:
+            Parallel.forEach(count, grain: 1 << 14) { r in for i in r { dx[i] = Activation.sigmoid.derivative(x[i]) * dy[i] } }
         default:
             let f = self
             Parallel.forEach(count, grain: 1 << 13) { r in for i in r { dx[i] = f.derivative(x[i]) * dy[i] } }

@@ -87,9 +87,8 @@ public enum LayerNormKernel {
         Parallel.forEach(rows, grain: 8) { r in
             for row in r {
                 let p = x + row * width, o = y + row * width
-                var s: Float = 0; for q in 0..<width { s += p[q] }
-                let mu = s / Float(width)
-                var v: Float = 0; for q in 0..<width { let d = p[q] - mu; v += d * d }
+                let mu = Reduce.sum(p, count: width) / Float(width)
+                let v = Reduce.squaredDeviations(p, from: mu, count: width)
                 let inv = 1 / (v / Float(width) + eps).squareRoot()
                 mean[row] = mu; invStd[row] = inv
                 for q in 0..<width { o[q] = (p[q] - mu) * inv * gamma[q] + beta[q] }
@@ -106,9 +105,8 @@ public enum LayerNormKernel {
                 for row in r {
                     let p = x + row * width, g = dy + row * width, o = dx + row * width
                     let mu = mean[row], inv = invStd[row]
-                    var a: Float = 0, b: Float = 0
-                    for q in 0..<width { let gh = g[q] * gamma[q]; a += gh; b += gh * (p[q] - mu) * inv }
-                    a /= Float(width); b /= Float(width)
+                    var (a, b) = Reduce.weightedSumAndCentredDot(g, gamma, p, from: mu, count: width)
+                    a /= Float(width); b *= inv / Float(width)
                     for q in 0..<width { o[q] = inv * (g[q] * gamma[q] - a - (p[q] - mu) * inv * b) }
                 }
             }
@@ -119,10 +117,8 @@ public enum LayerNormKernel {
                 for row in 0..<rows {
                     let p = x + row * width, g = dy + row * width
                     let mu = mean[row], inv = invStd[row]
-                    for q in r {
-                        dGamma?[q] += g[q] * (p[q] - mu) * inv
-                        dBeta?[q] += g[q]
-                    }
+                    if let dGamma { for q in r { dGamma[q] += g[q] * (p[q] - mu) * inv } }
+                    if let dBeta { for q in r { dBeta[q] += g[q] } }
                 }
             }
         }
@@ -133,13 +129,13 @@ public enum LayerNormKernel {
 public enum SoftmaxKernel {
     /// One row, on the calling thread (for callers that already run one task per core).
     @inline(__always) public static func row(_ p: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, width: Int) {
-        var mx = -Float.infinity; for q in 0..<width { mx = max(mx, p[q]) }
-        var s: Float = 0; for q in 0..<width { let e = fastExp(p[q] - mx); o[q] = e; s += e }
-        let inv = 1 / s; for q in 0..<width { o[q] *= inv }
+        let mx = Reduce.max(p, count: width)
+        for q in 0..<width { o[q] = fastExp(p[q] - mx) }
+        let inv = 1 / Reduce.sum(o, count: width); for q in 0..<width { o[q] *= inv }
     }
 
     @inline(__always) public static func rowBackward(_ p: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, width: Int) {
-        var dot: Float = 0; for q in 0..<width { dot += p[q] * g[q] }
+        let dot = Reduce.dot(p, g, count: width)
         for q in 0..<width { o[q] = p[q] * (g[q] - dot) }
     }
 

@@ -45,4 +45,44 @@ public enum Reduce {
         while i < count { s += g[i]; d = d.addingProduct(g[i], x[i] - mu); i += 1 }
         return (s, d)
     }
+
+    /// Σ p[i] · q[i].
+    @inline(__always) public static func dot(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, count: Int) -> Float {
+        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), i = 0
+        while i + 32 <= count { a0.addProduct(load(p + i), load(q + i)); a1.addProduct(load(p + i + 16), load(q + i + 16)); i += 32 }
+        if i + 16 <= count { a0.addProduct(load(p + i), load(q + i)); i += 16 }
+        var s = (a0 + a1).sum()
+        while i < count { s = s.addingProduct(p[i], q[i]); i += 1 }
+        return s
+    }
+
+    /// max p[i] (count ≥ 1). Exact in any order, so only the NaN rule matters: a NaN anywhere gives NaN.
+    @inline(__always) public static func max(_ p: UnsafePointer<Float>, count: Int) -> Float {
+        var m = -Float.infinity, i = 0
+        if count >= 16 {
+            var a = load(p)
+            var nan = a .!= a
+            i = 16
+            while i + 16 <= count { let v = load(p + i); a = pointwiseMax(a, v); nan .|= v .!= v; i += 16 }
+            if any(nan) { return .nan }
+            m = a.max()
+        }
+        while i < count { let v = p[i]; if v.isNaN { return .nan }; if v > m { m = v }; i += 1 }
+        return m
+    }
+
+    /// (Σ g[i] · w[i], Σ g[i] · w[i] · (x[i] − mu)): layer norm's backward sums, g the upstream gradient and w
+    /// the per-column scale.
+    @inline(__always) public static func weightedSumAndCentredDot(_ g: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                                                                 _ x: UnsafePointer<Float>, from mu: Float, count: Int) -> (Float, Float) {
+        let m = SIMD16<Float>(repeating: mu)
+        var s0 = SIMD16<Float>(), d0 = SIMD16<Float>(), i = 0
+        while i + 16 <= count {
+            let gw = load(g + i) * load(w + i)
+            s0 += gw; d0.addProduct(gw, load(x + i) - m); i += 16
+        }
+        var s = s0.sum(), d = d0.sum()
+        while i < count { let gw = g[i] * w[i]; s += gw; d = d.addingProduct(gw, x[i] - mu); i += 1 }
+        return (s, d)
+    }
 }
