@@ -1,16 +1,17 @@
+/// Sixteen floats from or to any address: the vector loads and stores the kernels share.
+@inline(__always) func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+@inline(__always) func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
+
 /// Floating-point sums that vectorise. Swift never reassociates `s += p[i]`, so a plain loop is one serial
-/// chain of scalar adds (4 cycles each). These keep 32 lanes of partial sums, 16 and 16, and combine them in
-/// a fixed order: a result depends only on the values and their count, never on the thread that ran it.
+/// chain of scalar adds (4 cycles each). These keep 16 or 32 lanes of partial sums and combine them in a
+/// fixed order: a result depends only on the values and their count, never on the thread that ran it.
 public enum Reduce {
-    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-    }
 
     /// Σ p[i].
     @inline(__always) public static func sum(_ p: UnsafePointer<Float>, count: Int) -> Float {
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), i = 0
-        while i + 32 <= count { a0 += load(p + i); a1 += load(p + i + 16); i += 32 }
-        if i + 16 <= count { a0 += load(p + i); i += 16 }
+        while i + 32 <= count { a0 += load16(p + i); a1 += load16(p + i + 16); i += 32 }
+        if i + 16 <= count { a0 += load16(p + i); i += 16 }
         var s = (a0 + a1).sum()
         while i < count { s += p[i]; i += 1 }
         return s
@@ -21,10 +22,10 @@ public enum Reduce {
         let m = SIMD16<Float>(repeating: mu)
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), i = 0
         while i + 32 <= count {
-            let d0 = load(p + i) - m, d1 = load(p + i + 16) - m
+            let d0 = load16(p + i) - m, d1 = load16(p + i + 16) - m
             a0.addProduct(d0, d0); a1.addProduct(d1, d1); i += 32
         }
-        if i + 16 <= count { let d = load(p + i) - m; a0.addProduct(d, d); i += 16 }
+        if i + 16 <= count { let d = load16(p + i) - m; a0.addProduct(d, d); i += 16 }
         var s = (a0 + a1).sum()
         while i < count { let d = p[i] - mu; s = s.addingProduct(d, d); i += 1 }
         return s
@@ -36,11 +37,11 @@ public enum Reduce {
         let m = SIMD16<Float>(repeating: mu)
         var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), d0 = SIMD16<Float>(), d1 = SIMD16<Float>(), i = 0
         while i + 32 <= count {
-            let g0 = load(g + i), g1 = load(g + i + 16)
+            let g0 = load16(g + i), g1 = load16(g + i + 16)
             s0 += g0; s1 += g1
-            d0.addProduct(g0, load(x + i) - m); d1.addProduct(g1, load(x + i + 16) - m); i += 32
+            d0.addProduct(g0, load16(x + i) - m); d1.addProduct(g1, load16(x + i + 16) - m); i += 32
         }
-        if i + 16 <= count { let g0 = load(g + i); s0 += g0; d0.addProduct(g0, load(x + i) - m); i += 16 }
+        if i + 16 <= count { let g0 = load16(g + i); s0 += g0; d0.addProduct(g0, load16(x + i) - m); i += 16 }
         var s = (s0 + s1).sum(), d = (d0 + d1).sum()
         while i < count { s += g[i]; d = d.addingProduct(g[i], x[i] - mu); i += 1 }
         return (s, d)
@@ -49,8 +50,8 @@ public enum Reduce {
     /// Σ p[i] · q[i].
     @inline(__always) public static func dot(_ p: UnsafePointer<Float>, _ q: UnsafePointer<Float>, count: Int) -> Float {
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), i = 0
-        while i + 32 <= count { a0.addProduct(load(p + i), load(q + i)); a1.addProduct(load(p + i + 16), load(q + i + 16)); i += 32 }
-        if i + 16 <= count { a0.addProduct(load(p + i), load(q + i)); i += 16 }
+        while i + 32 <= count { a0.addProduct(load16(p + i), load16(q + i)); a1.addProduct(load16(p + i + 16), load16(q + i + 16)); i += 32 }
+        if i + 16 <= count { a0.addProduct(load16(p + i), load16(q + i)); i += 16 }
         var s = (a0 + a1).sum()
         while i < count { s = s.addingProduct(p[i], q[i]); i += 1 }
         return s
@@ -60,10 +61,10 @@ public enum Reduce {
     @inline(__always) public static func max(_ p: UnsafePointer<Float>, count: Int) -> Float {
         var m = -Float.infinity, i = 0
         if count >= 16 {
-            var a = load(p)
+            var a = load16(p)
             var nan = a .!= a
             i = 16
-            while i + 16 <= count { let v = load(p + i); a = pointwiseMax(a, v); nan .|= v .!= v; i += 16 }
+            while i + 16 <= count { let v = load16(p + i); a = pointwiseMax(a, v); nan .|= v .!= v; i += 16 }
             if any(nan) { return .nan }
             m = a.max()
         }
@@ -78,8 +79,8 @@ public enum Reduce {
         let m = SIMD16<Float>(repeating: mu)
         var s0 = SIMD16<Float>(), d0 = SIMD16<Float>(), i = 0
         while i + 16 <= count {
-            let gw = load(g + i) * load(w + i)
-            s0 += gw; d0.addProduct(gw, load(x + i) - m); i += 16
+            let gw = load16(g + i) * load16(w + i)
+            s0 += gw; d0.addProduct(gw, load16(x + i) - m); i += 16
         }
         var s = s0.sum(), d = d0.sum()
         while i < count { let gw = g[i] * w[i]; s += gw; d = d.addingProduct(gw, x[i] - mu); i += 1 }
