@@ -199,7 +199,15 @@ def bench_backbone(args, train):
     if train:
         # What `tlab bench train` times: forward in training mode, cross-entropy, backward, AdamW step, every layer trainable.
         model.train()
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        if args.freeze:
+            # `tlab bench train --freeze early`: the fine-tune-top step (early group frozen, BatchNorm on running statistics).
+            if args.freeze != "early" or args.backbone != "efficientnet_lite0":
+                raise SystemExit("--freeze supports 'early' of efficientnet_lite0 (the ELPV fine-tune-top recipe) only")
+            for m in [model._conv_stem, model._bn0] + list(model._blocks[:5]):
+                m.eval()
+                for q in m.parameters():
+                    q.requires_grad_(False)
+        opt = torch.optim.AdamW([q for q in model.parameters() if q.requires_grad], lr=1e-4)
         target = torch.arange(args.batch) % 1000
         def step():
             opt.zero_grad(set_to_none=False)
@@ -214,7 +222,7 @@ def bench_backbone(args, train):
             t = best_time(lambda: features(x), args.reps)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"backbone": args.backbone, "mode": "train" if train else "forward", "res": args.res, "batch": args.batch,
-                      "img_per_s": round(args.batch / t, 2), "peak_rss_mb": round(rss), "impl": "pytorch",
+                      "frozen": [args.freeze] if args.freeze else [], "img_per_s": round(args.batch / t, 2), "peak_rss_mb": round(rss), "impl": "pytorch",
                       "threads": torch.get_num_threads()}))
 
 
@@ -247,6 +255,7 @@ if __name__ == "__main__":
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--epochs", type=int, default=8)
+    p.add_argument("--freeze", default="", help="train: 'early' freezes EfficientNet-Lite0's early group, as tlab bench train --freeze early")
     args = p.parse_args()
     torch.set_num_threads(2)
     if args.kind == "elpv-fe":

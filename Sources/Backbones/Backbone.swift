@@ -77,6 +77,22 @@ public final class Backbone {
         return Array(features.layers[g.children])
     }
 
+    /// Sets one group's training policy on its layers: whether its parameters train, and whether its batch
+    /// norms use running statistics (`frozenBatchNorm`). A frozen group with frozen batch norm is a fixed
+    /// function, so its stochastic depth passes through too (Keras's trainable=False). The one place the
+    /// trainer and `tlab bench train --freeze` set a policy.
+    public func setPolicy(group name: String, trainable: Bool, frozenBatchNorm: Bool) {
+        let layers = layers(inGroup: name)
+        for l in layers { l.setTrainable(trainable) }
+        let all = layers.flatMap(\.descendants)
+        for bn in all.compactMap({ $0 as? BatchNorm }) {
+            bn.usesRunningStatistics = frozenBatchNorm
+            let bnTrainable = trainable && !frozenBatchNorm
+            bn.weight.trainable = bnTrainable; bn.bias.trainable = bnTrainable
+        }
+        for l in all.compactMap({ $0 as? Stochastic }) { l.passesThrough = !trainable && frozenBatchNorm }
+    }
+
     /// ImageNet logits [N, 1000] (inference mode).
     public func logits(_ x: Tensor) -> Tensor { classifier.forward(features.forward(x, mode: .inference), mode: .inference) }
 

@@ -90,16 +90,7 @@ final class Trainer {
         let policies = config.policies(atEpoch: epoch)
         for (i, name) in ExperimentConfig.groupOrder.enumerated() {
             let p = policies[name]!
-            let layers = net.layers(inGroup: name)
-            for l in layers { l.setTrainable(p.trainable) }
-            let all = layers.flatMap(\.descendants)
-            for bn in all.compactMap({ $0 as? BatchNorm }) {
-                bn.usesRunningStatistics = p.batchNorm == .frozen
-                let bnTrainable = p.trainable && p.batchNorm == .train
-                bn.weight.trainable = bnTrainable; bn.bias.trainable = bnTrainable
-            }
-            // A frozen group with inference-mode BatchNorm is a fixed function: no stochastic depth either.
-            for l in all.compactMap({ $0 as? Stochastic }) { l.passesThrough = !p.trainable && p.batchNorm == .frozen }
+            net.setPolicy(group: name, trainable: p.trainable, frozenBatchNorm: p.batchNorm == .frozen)
             groups[i].baseLearningRate = Float(p.trainable ? (p.learningRate ?? 0) : 0)
         }
         return ExperimentConfig.groupOrder.filter { policies[$0]!.trainable }

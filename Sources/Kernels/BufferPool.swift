@@ -12,6 +12,9 @@ public final class BufferPool: @unchecked Sendable {
     private var order: [(Int, UnsafeMutableRawPointer)] = []
     private var cachedBytes = 0
     private let lock = NSLock()
+    /// Bytes handed out that did not come from the cache (fresh allocations) since the process started: a
+    /// steady-state training step should add nothing (`tlab bench train` reports it per step).
+    public private(set) var freshBytes = 0
 
     /// Buffers are rounded up to a size class (1/8 steps of the power of two) so that similar shapes share.
     static func sizeClass(_ bytes: Int) -> Int {
@@ -31,6 +34,7 @@ public final class BufferPool: @unchecked Sendable {
             lock.unlock()
             return (p, size)
         }
+        freshBytes += size
         lock.unlock()
         return (UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64), size)
     }

@@ -156,7 +156,7 @@ public enum Conv2D {
             Parallel.forEach(g.outChannels, grain: 4) { r in
                 for co in r {
                     var s: Float = 0
-                    for n in 0..<g.batch { let p = dy + (n * g.outChannels + co) * hw; for q in 0..<hw { s += p[q] } }
+                    for n in 0..<g.batch { s += Reduce.sum(dy + (n * g.outChannels + co) * hw, count: hw) }
                     dBias[co] += s
                 }
             }

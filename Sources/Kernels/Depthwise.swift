@@ -2,51 +2,77 @@ import Foundation
 
 /// Depthwise convolution (groups = in = out channels): one k×k filter per channel plane.
 ///
-/// Every plane is first copied into a zero-padded scratch plane split into `stride` column phases, so each
-/// tap of each output reads a contiguous run with no bounds checks. Pad cells are zeroed once per thread and
-/// never written again (the interior sits at the same place in every plane), so a plane costs one row copy.
-///
-/// Stride 1 computes in the padded plane's own coordinates: output (oh, ow) is element oh·W' + ow of a flat
-/// vector (W' = padded width), so whole 16-wide vectors run across row ends — a 14×14 map is 14 vectors
-/// instead of 14 rows of 8 + 4 + 2 — and the few columns past each row's end are computed and dropped.
-/// The same trick serves the input gradient (a stride-1 depthwise convolution of the padded output gradient
-/// with the flipped filter) and the weight gradient (dot products of the flat output gradient with the
-/// padded input shifted by each tap). Other strides go row by row with 16-, 8- and 4-wide vectors.
+/// Every plane is first copied into a zero-padded scratch plane split into stride × stride phases (rows and
+/// columns by their index modulo the stride: polyphase). In that layout tap (i, j) of output (oh, ow) is
+/// element oh·W' + ow of a flat vector starting at the tap's offset (W' = a phase's width), whatever the
+/// stride: so whole 16-wide vectors run across row ends — a 14×14 map is 14 vectors instead of 14 rows of
+/// 8 + 4 + 2, a stride-2 map to 7×7 is 4 — and the few columns past each row's end are computed and dropped.
+/// Pad cells are zeroed once per thread and never written again (the interior sits at the same place in
+/// every plane), so a plane costs one copy of its values.
+/// The same flat vectors serve the input gradient (at stride 1 a depthwise convolution of the padded output
+/// gradient with the flipped filter; at other strides a scaled add per tap into the padded layout) and the
+/// weight gradient (dot products of the flat output gradient with the padded input shifted by each tap).
 /// Sums run in a fixed order, so results are bit-identical run to run for a given thread count.
 enum Depthwise {
-    /// A plane's padded layout: `phases` column phases of `rows` × `phaseWidth`, plus slack so the last
-    /// vector of the flat stride-1 loop may read past the end.
+    /// A plane's padded polyphase layout: `rowPhases` × `columnPhases` phase planes of `phaseRows` ×
+    /// `phaseWidth`, plus slack so the last flat vector of any tap may read past the end.
     struct Layout {
-        let rows, phaseWidth, phases, padTop, padLeft, height, width: Int
-        let slack: Int
-        var floats: Int { phases * rows * phaseWidth + slack }
+        let height, width, padTop, padLeft: Int
+        let rowPhases, columnPhases, phaseRows, phaseWidth: Int
+        /// Outputs of one plane laid out flat (outH rows of `phaseWidth`), in 16-wide vectors.
+        let flatVectors: Int
+        private(set) var slack: Int
+        var phasePlane: Int { phaseRows * phaseWidth }
+        var floats: Int { rowPhases * columnPhases * phasePlane + slack }
+        var flatFloats: Int { flatVectors * 16 }
 
-        init(height: Int, width: Int, padTop: Int, padBottom: Int, padLeft: Int, padRight: Int, stride: Int, slack: Int) {
-            self.height = height; self.width = width; self.padTop = padTop; self.padLeft = padLeft
-            rows = height + padTop + padBottom
-            phases = stride
-            phaseWidth = (width + padLeft + padRight + stride - 1) / stride
-            self.slack = slack
+        init(height: Int, width: Int, pads: (top: Int, bottom: Int, left: Int, right: Int), stride: (h: Int, w: Int),
+             outH: Int, taps: [(row: Int, column: Int)]) {
+            self.height = height; self.width = width; padTop = pads.top; padLeft = pads.left
+            rowPhases = stride.h; columnPhases = stride.w
+            phaseRows = (height + pads.top + pads.bottom + stride.h - 1) / stride.h
+            phaseWidth = (width + pads.left + pads.right + stride.w - 1) / stride.w
+            flatVectors = (outH * phaseWidth + 15) / 16
+            slack = 0
+            let reach = (taps.map { offset(row: $0.row, column: $0.column) }.max() ?? 0) + flatVectors * 16
+            slack = max(0, reach - rowPhases * columnPhases * phasePlane)
         }
 
-        /// Where tap (i, j) of output (0, 0) sits.
-        func tap(row i: Int, column col: Int) -> Int { ((col % phases) * rows + i) * phaseWidth + col / phases }
+        /// Where tap (i, j) of output (0, 0) sits: padded row i, column j.
+        func offset(row i: Int, column j: Int) -> Int {
+            ((j % columnPhases) * rowPhases + i % rowPhases) * phasePlane + (i / rowPhases) * phaseWidth + j / columnPhases
+        }
+
+        /// The start of padded row `pr`'s values of column phase `phase`.
+        @inline(__always) func rowStart(_ pr: Int, phase: Int) -> Int {
+            (phase * rowPhases + pr % rowPhases) * phasePlane + (pr / rowPhases) * phaseWidth
+        }
 
         /// Copies the interior of `src` (height × width) into `padded`; the pad cells keep their zeros.
         @inline(__always) func fill(_ padded: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>) {
-            if phases == 1 {
-                for r in 0..<height { (padded + (r + padTop) * phaseWidth + padLeft).update(from: src + r * width, count: width) }
-                return
-            }
             for r in 0..<height {
-                let s = src + r * width
-                for phase in 0..<phases {
+                let s = src + r * width, pr = r + padTop
+                if columnPhases == 1 { (padded + rowStart(pr, phase: 0) + padLeft).update(from: s, count: width); continue }
+                if columnPhases == 2 {
+                    // Even and odd source columns to their phases, 32 at a time.
+                    let even = padded + rowStart(pr, phase: padLeft % 2) + padLeft / 2
+                    let odd = padded + rowStart(pr, phase: (padLeft + 1) % 2) + (padLeft + 1) / 2
+                    var c = 0
+                    while c + 32 <= width {
+                        let v = UnsafeRawPointer(s + c).loadUnaligned(as: SIMD32<Float>.self)
+                        store16(v.evenHalf, even + c / 2); store16(v.oddHalf, odd + c / 2); c += 32
+                    }
+                    while c + 1 < width { even[c / 2] = s[c]; odd[c / 2] = s[c + 1]; c += 2 }
+                    if c < width { even[c / 2] = s[c] }
+                    continue
+                }
+                for phase in 0..<columnPhases {
                     // Columns whose padded index is ≡ phase (mod stride).
-                    let first = ((phase - padLeft) % phases + phases) % phases
+                    let first = ((phase - padLeft) % columnPhases + columnPhases) % columnPhases
                     guard first < width else { continue }
-                    let dst = padded + (phase * rows + r + padTop) * phaseWidth + (first + padLeft) / phases
+                    let dst = padded + rowStart(pr, phase: phase) + (first + padLeft) / columnPhases
                     var k = 0, col = first
-                    while col < width { dst[k] = s[col]; k += 1; col += phases }
+                    while col < width { dst[k] = s[col]; k += 1; col += columnPhases }
                 }
             }
         }
@@ -54,27 +80,36 @@ enum Depthwise {
         /// The inverse of `fill`: the interior of `padded` into `dst` (height × width); the pad cells are dropped.
         @inline(__always) func extract(_ padded: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>) {
             for r in 0..<height {
-                let d = dst + r * width
-                if phases == 1 { d.update(from: padded + (r + padTop) * phaseWidth + padLeft, count: width); continue }
-                for phase in 0..<phases {
-                    let first = ((phase - padLeft) % phases + phases) % phases
+                let d = dst + r * width, pr = r + padTop
+                if columnPhases == 1 { d.update(from: padded + rowStart(pr, phase: 0) + padLeft, count: width); continue }
+                for phase in 0..<columnPhases {
+                    let first = ((phase - padLeft) % columnPhases + columnPhases) % columnPhases
                     guard first < width else { continue }
-                    let src = padded + (phase * rows + r + padTop) * phaseWidth + (first + padLeft) / phases
+                    let src = padded + rowStart(pr, phase: phase) + (first + padLeft) / columnPhases
                     var k = 0, col = first
-                    while col < width { d[col] = src[k]; k += 1; col += phases }
+                    while col < width { d[col] = src[k]; k += 1; col += columnPhases }
                 }
             }
+        }
+
+        /// `rows` rows of `src` (row stride `width`, `count` values each) into the flat layout (row stride
+        /// `phaseWidth`); what lies past each row's end stays as it is (zero once the buffer was zeroed).
+        @inline(__always) func flatten(_ src: UnsafePointer<Float>, rows: Int, count: Int, into flat: UnsafeMutablePointer<Float>) {
+            for r in 0..<rows { (flat + r * phaseWidth).update(from: src + r * count, count: count) }
         }
     }
 
     // MARK: forward
 
+    static func taps(_ g: ConvGeometry) -> [(row: Int, column: Int)] {
+        (0..<g.kernelH * g.kernelW).map { t in (row: (t / g.kernelW) * g.dilationH, column: (t % g.kernelW) * g.dilationW) }
+    }
+
     static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                         bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, activation: Activation) {
         let kk = g.kernelH * g.kernelW
-        let taps = (0..<kk).map { t in (row: (t / g.kernelW) * g.dilationH, column: (t % g.kernelW) * g.dilationW) }
         planes(g.batch * g.inChannels, height: g.height, width: g.width, outH: g.outH, outW: g.outW,
-               pads: (g.padTop, g.padBottom, g.padLeft, g.padRight), stride: (g.strideH, g.strideW), taps: taps,
+               pads: (g.padTop, g.padBottom, g.padLeft, g.padRight), stride: (g.strideH, g.strideW), taps: taps(g),
                x: x, y: y, weights: { weight + ($0 % g.inChannels) * kk }, bias: { bias?[$0 % g.inChannels] ?? 0 }, activation: activation)
     }
 
@@ -83,13 +118,9 @@ enum Depthwise {
     static func planes(_ count: Int, height: Int, width: Int, outH: Int, outW: Int, pads: (top: Int, bottom: Int, left: Int, right: Int),
                        stride: (h: Int, w: Int), taps: [(row: Int, column: Int)], x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                        weights: (Int) -> UnsafePointer<Float>, bias: (Int) -> Float, activation: Activation) {
-        let flat = stride.h == 1 && stride.w == 1
-        let maxTap = taps.map { $0.row * (width + pads.left + pads.right) + $0.column }.max() ?? 0
-        let layout = Layout(height: height, width: width, padTop: pads.top, padBottom: pads.bottom, padLeft: pads.left, padRight: pads.right,
-                            stride: stride.w, slack: flat ? maxTap + 16 : 0)
-        let tapOffsets = taps.map { layout.tap(row: $0.row, column: $0.column) }
-        let flatCount = outH * layout.phaseWidth, flatVectors = (flatCount + 15) / 16
-        let perThread = layout.floats + (flat ? flatVectors * 16 : 0)
+        let layout = Layout(height: height, width: width, pads: pads, stride: stride, outH: outH, taps: taps)
+        let tapOffsets = taps.map { layout.offset(row: $0.row, column: $0.column) }
+        let perThread = layout.floats + layout.flatFloats
         let threads = min(Parallel.cores, count)
         let inPlane = height * width, outPlane = outH * outW
         Workspace.shared.with(perThread * threads) { scratch in
@@ -100,50 +131,16 @@ enum Depthwise {
                     for p in count * t / threads..<count * (t + 1) / threads {
                         layout.fill(padded, from: x + p * inPlane)
                         let w = weights(p), b = bias(p), yp = y + p * outPlane
-                        if flat {
-                            for v in 0..<flatVectors {
-                                var acc = SIMD16<Float>(repeating: b)
-                                let base = padded + 16 * v
-                                for k in 0..<tap.count { acc.addProduct(SIMD16(repeating: w[k]), load16(base + tap[k])) }
-                                store16(acc, out + 16 * v)
-                            }
-                            for oh in 0..<outH { apply(activation, from: out + oh * layout.phaseWidth, to: yp + oh * outW, count: outW) }
-                        } else {
-                            for oh in 0..<outH {
-                                rowForward(base: padded + oh * stride.h * layout.phaseWidth, tap: tap, w: w, b: b, y: yp + oh * outW, count: outW)
-                                apply(activation, from: yp + oh * outW, to: yp + oh * outW, count: outW)
-                            }
+                        for v in 0..<layout.flatVectors {
+                            var acc = SIMD16<Float>(repeating: b)
+                            let base = padded + 16 * v
+                            for k in 0..<tap.count { acc.addProduct(SIMD16(repeating: w[k]), load16(base + tap[k])) }
+                            store16(acc, out + 16 * v)
                         }
+                        for oh in 0..<outH { apply(activation, from: out + oh * layout.phaseWidth, to: yp + oh * outW, count: outW) }
                     }
                 }
             }
-        }
-    }
-
-    /// One output row of a strided convolution: 16-, 8-, 4-wide vectors, then single values.
-    @inline(__always)
-    static func rowForward(base: UnsafePointer<Float>, tap: UnsafeBufferPointer<Int>, w: UnsafePointer<Float>, b: Float,
-                           y: UnsafeMutablePointer<Float>, count: Int) {
-        var ow = 0
-        while ow + 16 <= count {
-            var acc = SIMD16<Float>(repeating: b)
-            for k in 0..<tap.count { acc.addProduct(SIMD16(repeating: w[k]), load16(base + tap[k] + ow)) }
-            store16(acc, y + ow); ow += 16
-        }
-        if ow + 8 <= count {
-            var acc = SIMD8<Float>(repeating: b)
-            for k in 0..<tap.count { acc.addProduct(SIMD8(repeating: w[k]), UnsafeRawPointer(base + tap[k] + ow).loadUnaligned(as: SIMD8<Float>.self)) }
-            UnsafeMutableRawPointer(y + ow).storeBytes(of: acc, as: SIMD8<Float>.self); ow += 8
-        }
-        if ow + 4 <= count {
-            var acc = SIMD4<Float>(repeating: b)
-            for k in 0..<tap.count { acc.addProduct(SIMD4(repeating: w[k]), UnsafeRawPointer(base + tap[k] + ow).loadUnaligned(as: SIMD4<Float>.self)) }
-            UnsafeMutableRawPointer(y + ow).storeBytes(of: acc, as: SIMD4<Float>.self); ow += 4
-        }
-        while ow < count {
-            var acc = b
-            for k in 0..<tap.count { acc = acc.addingProduct(w[k], base[tap[k] + ow]) }
-            y[ow] = acc; ow += 1
         }
     }
 
@@ -163,144 +160,95 @@ enum Depthwise {
 
     static func backward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                          dx: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?) {
-        let stride1 = g.strideH == 1 && g.strideW == 1
         if let dx {
-            // dx = dy (padded by the window's reach minus the forward padding) ⋆ the flipped filter.
+            // At stride 1, dx = dy (padded by the window's reach minus the forward padding) ⋆ the flipped filter.
             let reachH = (g.kernelH - 1) * g.dilationH, reachW = (g.kernelW - 1) * g.dilationW
             let top = reachH - g.padTop, left = reachW - g.padLeft
             let bottom = g.height + reachH - top - g.outH, right = g.width + reachW - left - g.outW
-            if stride1 && min(top, left, bottom, right) >= 0 {
+            if g.strideH == 1 && g.strideW == 1 && min(top, left, bottom, right) >= 0 {
                 let kk = g.kernelH * g.kernelW, C = g.inChannels
                 var flipped = [Float](repeating: 0, count: C * kk)
                 for c in 0..<C { for t in 0..<kk { flipped[c * kk + t] = weight[c * kk + kk - 1 - t] } }
-                let taps = (0..<kk).map { t in (row: (t / g.kernelW) * g.dilationH, column: (t % g.kernelW) * g.dilationW) }
                 flipped.withUnsafeBufferPointer { f in
                     planes(g.batch * C, height: g.outH, width: g.outW, outH: g.height, outW: g.width, pads: (top, bottom, left, right),
-                           stride: (1, 1), taps: taps, x: dy, y: dx, weights: { f.baseAddress! + ($0 % C) * kk }, bias: { _ in 0 }, activation: .identity)
+                           stride: (1, 1), taps: taps(g), x: dy, y: dx, weights: { f.baseAddress! + ($0 % C) * kk }, bias: { _ in 0 }, activation: .identity)
                 }
             } else {
-                stridedInputGradient(g, weight: weight, dy: dy, dx: dx)
+                scatteredInputGradient(g, weight: weight, dy: dy, dx: dx)
             }
         }
-        if let dWeight {
-            if stride1 { flatWeightGradient(g, x: x, dy: dy, dWeight: dWeight) } else { stridedWeightGradient(g, x: x, dy: dy, dWeight: dWeight) }
-        }
+        if let dWeight { weightGradient(g, x: x, dy: dy, dWeight: dWeight) }
     }
 
-    /// Stride 1: for each channel, the flat output gradient (row width W', zeros past each row's end) against
-    /// the padded input shifted by each tap, summed over the batch in image order.
-    static func flatWeightGradient(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>) {
+    static func layout(_ g: ConvGeometry) -> (Layout, [Int]) {
+        let layout = Layout(height: g.height, width: g.width, pads: (g.padTop, g.padBottom, g.padLeft, g.padRight),
+                            stride: (g.strideH, g.strideW), outH: g.outH, taps: taps(g))
+        return (layout, taps(g).map { layout.offset(row: $0.row, column: $0.column) })
+    }
+
+    /// For each channel, the flat output gradient (zeros past each row's end) against the padded input
+    /// shifted by each tap, summed over the batch in image order.
+    static func weightGradient(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>) {
         let kk = g.kernelH * g.kernelW, C = g.inChannels
-        let taps = (0..<kk).map { t in (row: (t / g.kernelW) * g.dilationH, column: (t % g.kernelW) * g.dilationW) }
-        let maxTap = taps.map { $0.row * (g.width + g.padLeft + g.padRight) + $0.column }.max() ?? 0
-        let layout = Layout(height: g.height, width: g.width, padTop: g.padTop, padBottom: g.padBottom, padLeft: g.padLeft, padRight: g.padRight,
-                            stride: 1, slack: maxTap + 16)
-        let tapOffsets = taps.map { layout.tap(row: $0.row, column: $0.column) }
-        let flatVectors = (g.outH * layout.phaseWidth + 15) / 16
-        let perThread = layout.floats + flatVectors * 16
+        let (layout, tapOffsets) = layout(g)
+        let perThread = layout.floats + layout.flatFloats
         let threads = min(Parallel.cores, C)
         let inPlane = g.height * g.width, outPlane = g.outH * g.outW
         Workspace.shared.with(perThread * threads) { scratch in
             DispatchQueue.concurrentPerform(iterations: threads) { t in
                 let padded = scratch + t * perThread, flatDy = padded + layout.floats
                 padded.update(repeating: 0, count: perThread)
-                var sums = [Float](repeating: 0, count: kk)
+                // Per tap, 16 lanes of partial sums over the whole batch, added across lanes once per channel.
+                var sums = [SIMD16<Float>](repeating: .zero, count: kk)
                 tapOffsets.withUnsafeBufferPointer { tap in
                     for c in C * t / threads..<C * (t + 1) / threads {
-                        for k in 0..<kk { sums[k] = 0 }
+                        for k in 0..<kk { sums[k] = .zero }
                         for n in 0..<g.batch {
                             let plane = n * C + c
                             layout.fill(padded, from: x + plane * inPlane)
-                            let d = dy + plane * outPlane
-                            for oh in 0..<g.outH { (flatDy + oh * layout.phaseWidth).update(from: d + oh * g.outW, count: g.outW) }
+                            layout.flatten(dy + plane * outPlane, rows: g.outH, count: g.outW, into: flatDy)
                             for k in 0..<kk {
-                                var acc = SIMD16<Float>()
+                                var acc = sums[k]
                                 let shifted = padded + tap[k]
-                                for v in 0..<flatVectors { acc.addProduct(load16(flatDy + 16 * v), load16(shifted + 16 * v)) }
-                                sums[k] += acc.sum()
+                                for v in 0..<layout.flatVectors { acc.addProduct(load16(flatDy + 16 * v), load16(shifted + 16 * v)) }
+                                sums[k] = acc
                             }
                         }
-                        for k in 0..<kk { dWeight[c * kk + k] += sums[k] }
+                        for k in 0..<kk { dWeight[c * kk + k] += sums[k].sum() }
                     }
                 }
             }
         }
     }
 
-    /// Strides above 1, in the phase-split padded layout where every tap of an output row is a contiguous
-    /// run: dx accumulates there (a scaled add per row and tap, vectorised), then its interior is copied out.
-    static func stridedInputGradient(_ g: ConvGeometry, weight: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+    /// Strides above 1 (and padding beyond the window's reach): every output's gradient scattered back to the
+    /// inputs it read, one flat scaled add per tap into the padded layout, whose interior is then copied out.
+    static func scatteredInputGradient(_ g: ConvGeometry, weight: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
         let kk = g.kernelH * g.kernelW, C = g.inChannels
-        let (layout, tapOffsets) = stridedLayout(g)
-        let threads = min(Parallel.cores, g.batch * C), perThread = layout.floats
-        let inPlane = g.height * g.width, outPlane = g.outH * g.outW, rowStep = g.strideH * layout.phaseWidth
+        let (layout, tapOffsets) = layout(g)
+        let threads = min(Parallel.cores, g.batch * C), perThread = layout.floats + layout.flatFloats
+        let inPlane = g.height * g.width, outPlane = g.outH * g.outW
         Workspace.shared.with(perThread * threads) { scratch in
             DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let padded = scratch + t * perThread
+                let padded = scratch + t * perThread, flatDy = padded + layout.floats
+                flatDy.update(repeating: 0, count: layout.flatFloats)
                 tapOffsets.withUnsafeBufferPointer { tap in
                     for p in g.batch * C * t / threads..<g.batch * C * (t + 1) / threads {
-                        padded.update(repeating: 0, count: perThread)
-                        let w = weight + (p % C) * kk, d = dy + p * outPlane
-                        for oh in 0..<g.outH {
-                            let row = d + oh * g.outW, base = padded + oh * rowStep
-                            for k in 0..<kk { axpy(w[k], row, base + tap[k], count: g.outW) }
+                        padded.update(repeating: 0, count: layout.floats)
+                        let w = weight + (p % C) * kk
+                        layout.flatten(dy + p * outPlane, rows: g.outH, count: g.outW, into: flatDy)
+                        for k in 0..<kk {
+                            let wk = SIMD16<Float>(repeating: w[k]), base = padded + tap[k]
+                            for v in 0..<layout.flatVectors {
+                                var acc = load16(base + 16 * v)
+                                acc.addProduct(wk, load16(flatDy + 16 * v))
+                                store16(acc, base + 16 * v)
+                            }
                         }
                         layout.extract(padded, into: dx + p * inPlane)
                     }
                 }
             }
         }
-    }
-
-    /// Strides above 1: per channel, dot products of each output-gradient row with the contiguous input run
-    /// each tap reads, summed over rows and images in order.
-    static func stridedWeightGradient(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>) {
-        let kk = g.kernelH * g.kernelW, C = g.inChannels
-        let (layout, tapOffsets) = stridedLayout(g)
-        let threads = min(Parallel.cores, C), perThread = layout.floats
-        let inPlane = g.height * g.width, outPlane = g.outH * g.outW, rowStep = g.strideH * layout.phaseWidth
-        Workspace.shared.with(perThread * threads) { scratch in
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let padded = scratch + t * perThread
-                padded.update(repeating: 0, count: perThread)
-                var sums = [Float](repeating: 0, count: kk)
-                tapOffsets.withUnsafeBufferPointer { tap in
-                    for c in C * t / threads..<C * (t + 1) / threads {
-                        for k in 0..<kk { sums[k] = 0 }
-                        for n in 0..<g.batch {
-                            let plane = n * C + c
-                            layout.fill(padded, from: x + plane * inPlane)
-                            let d = dy + plane * outPlane
-                            for k in 0..<kk {
-                                var s: Float = 0
-                                for oh in 0..<g.outH { s += Reduce.dot(d + oh * g.outW, padded + oh * rowStep + tap[k], count: g.outW) }
-                                sums[k] += s
-                            }
-                        }
-                        for k in 0..<kk { dWeight[c * kk + k] += sums[k] }
-                    }
-                }
-            }
-        }
-    }
-
-    static func stridedLayout(_ g: ConvGeometry) -> (Layout, [Int]) {
-        let layout = Layout(height: g.height, width: g.width, padTop: g.padTop, padBottom: g.padBottom, padLeft: g.padLeft, padRight: g.padRight,
-                            stride: g.strideW, slack: 0)
-        let taps = (0..<g.kernelH * g.kernelW).map { t in layout.tap(row: (t / g.kernelW) * g.dilationH, column: (t % g.kernelW) * g.dilationW) }
-        return (layout, taps)
-    }
-
-    /// `y[i] += a · x[i]` for `count` values, 16 and 8 at a time.
-    @inline(__always) static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        let av = SIMD16<Float>(repeating: a)
-        while i + 16 <= count { var v = load16(y + i); v.addProduct(av, load16(x + i)); store16(v, y + i); i += 16 }
-        if i + 8 <= count {
-            var v = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
-            v.addProduct(SIMD8(repeating: a), UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
-            UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: SIMD8<Float>.self); i += 8
-        }
-        while i < count { y[i] = y[i].addingProduct(a, x[i]); i += 1 }
     }
 }

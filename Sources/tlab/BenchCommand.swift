@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
         discussion: """
             gemm: one n×n×n sgemm through OpenBLAS. conv: the main convolution shapes of ResNet-18 and \
             EfficientNet-Lite0 at batch 32, forward and backward. forward: a backbone's inference pass \
-            (frozen feature extraction). train: forward, backward and an AdamW step with every layer trainable.
+            (frozen feature extraction). train: forward, backward and an AdamW step with every layer trainable (or all but the --freeze groups).
             """)
 
     enum Kind: String, ExpressibleByArgument, CaseIterable { case gemm, conv, forward, train }
@@ -26,6 +26,10 @@ struct Bench: ParsableCommand {
     @Option(parsing: .unconditional, help: "Timed repetitions (the best one counts).") var reps = 5
     @Flag(help: "One JSON object per line.") var json = false
     @Flag(help: "forward: also print where the time goes, by layer kind.") var profile = false
+    @Option(help: ArgumentHelp("train: layer groups to freeze, comma-separated, as a fine-tune run freezes them (no gradients, batch norm on running statistics).",
+                               valueName: "groups")) var freeze: String = ""
+
+    var frozenGroups: [String] { freeze.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
     func validate() throws {
         guard n > 0, batch > 0, reps > 0 else { throw ValidationError("--n, --batch and --reps must be positive (got \(n), \(batch), \(reps))") }
@@ -34,6 +38,13 @@ struct Bench: ParsableCommand {
         if let res, !(32...1024).contains(res) { throw ValidationError("--res must be in 32…1024 (got \(res))") }
         if kind == .forward || kind == .train, Backbones.spec(backbone) == nil {
             throw ValidationError("unknown backbone '\(backbone)'; known: \(Backbones.names.joined(separator: ", "))")
+        }
+        if !freeze.isEmpty {
+            guard kind == .train else { throw ValidationError("--freeze applies to train only") }
+            let known = Backbones.spec(backbone)!.groupNames
+            for g in frozenGroups where !known.contains(g) {
+                throw ValidationError("--freeze: unknown group '\(g)' of \(backbone); its groups: \(known.joined(separator: ", "))")
+            }
         }
     }
 
@@ -55,8 +66,14 @@ struct Bench: ParsableCommand {
     struct BackboneLine: Encodable {
         var backbone, mode: String
         var res, batch: Int
+        var frozen: [String]
         var imagesPerSecond, peakRSSMegabytes: Double
-        enum CodingKeys: String, CodingKey { case backbone, mode, res, batch, imagesPerSecond = "img_per_s", peakRSSMegabytes = "peak_rss_mb" }
+        /// Fresh (not cached) tensor memory the last timed pass allocated: 0 in a steady state.
+        var freshMegabytesPerPass: Double
+        enum CodingKeys: String, CodingKey {
+            case backbone, mode, res, batch, frozen, imagesPerSecond = "img_per_s", peakRSSMegabytes = "peak_rss_mb"
+            case freshMegabytesPerPass = "fresh_mb_per_pass"
+        }
     }
     /// What `bench conv --json` prints per layer shape (`shape`: in, out, kernel, stride, side, groups).
     struct ConvLine: Encodable {
@@ -86,11 +103,15 @@ struct Bench: ParsableCommand {
         var gen = SeededGenerator(seed: 3)
         let x = Tensor.randomUniform([batch, 3, r, r], -1, 1, generator: &gen)
         let t: Double
+        var passStart = 0
+        var lastPassFreshMegabytes: Double { Double(BufferPool.shared.freshBytes - passStart) / 1048576 }
         if train {
-            let params = net.features.parameters + net.classifier.parameters
+            for g in frozenGroups { net.setPolicy(group: g, trainable: false, frozenBatchNorm: true) }
+            let params = (net.features.parameters + net.classifier.parameters).filter(\.trainable)
             let opt = AdamW(groups: [ParameterGroup(name: "all", parameters: params, learningRate: 1e-4)])
             let targets = (0..<batch).map { $0 % 1000 }
             t = bestTime(reps: reps) {
+                passStart = BufferPool.shared.freshBytes
                 opt.zeroGrad()
                 let logits = net.classifier.forward(net.features.forward(x, mode: .training), mode: .training)
                 let (_, g) = SoftmaxCrossEntropy()(logits: logits, targets: targets)
@@ -98,16 +119,17 @@ struct Bench: ParsableCommand {
                 opt.step()
             }
         } else {
-            t = bestTime(reps: reps) { _ = net.features.forward(x, mode: .inference) }
+            t = bestTime(reps: reps) { passStart = BufferPool.shared.freshBytes; _ = net.features.forward(x, mode: .inference) }
         }
+        let fresh = lastPassFreshMegabytes
         if profile && !train { printProfile(net, x) }
         let ips = Double(batch) / t
         if json {
-            print(try JSONLines.string(BackboneLine(backbone: backbone, mode: train ? "train" : "forward", res: r, batch: batch,
-                                                    imagesPerSecond: ips, peakRSSMegabytes: peakRSSMegabytes())))
+            print(try JSONLines.string(BackboneLine(backbone: backbone, mode: train ? "train" : "forward", res: r, batch: batch, frozen: frozenGroups,
+                                                    imagesPerSecond: ips, peakRSSMegabytes: peakRSSMegabytes(), freshMegabytesPerPass: fresh)))
         } else {
-            print(String(format: "%@ %@ @%d batch %d: %.1f img/s (%.0f ms/batch), peak RSS %.0f MB",
-                         backbone, train ? "train" : "forward", r, batch, ips, t * 1000, peakRSSMegabytes()))
+            print(String(format: "%@ %@ @%d batch %d: %.1f img/s (%.0f ms/batch), peak RSS %.0f MB, fresh memory in the last pass %.0f MB",
+                         backbone, train ? "train" : "forward", r, batch, ips, t * 1000, peakRSSMegabytes(), fresh))
         }
     }
 

@@ -225,6 +225,19 @@ final class CLITests: XCTestCase {
         let f = try run(["bench", "forward", "--backbone", "mobilenet_v2", "--batch", "2", "--res", "64", "--reps", "1", "--json"])
         XCTAssertEqual(f.status, 0, f.err)
         let fr = try jsonLines(f.out)[0]
-        XCTAssertEqual(Set(fr.keys), ["backbone", "mode", "res", "batch", "img_per_s", "peak_rss_mb"])
+        XCTAssertEqual(Set(fr.keys), ["backbone", "mode", "res", "batch", "frozen", "img_per_s", "peak_rss_mb", "fresh_mb_per_pass"])
+    }
+
+    /// `bench train --freeze` trains what a fine-tune-top run trains, and a steady-state step allocates no
+    /// fresh tensor memory (everything comes back from the buffer pool).
+    func testBenchTrainFreezesGroupsAndReusesMemory() throws {
+        let t = try run(["bench", "train", "--backbone", "mobilenet_v2", "--freeze", "early", "--batch", "2", "--res", "64", "--reps", "2", "--json"])
+        XCTAssertEqual(t.status, 0, t.err)
+        let row = try jsonLines(t.out)[0]
+        XCTAssertEqual(row["frozen"] as? [String], ["early"])
+        XCTAssertEqual(row["fresh_mb_per_pass"] as? Double, 0, t.out)
+        let bad = try run(["bench", "train", "--backbone", "mobilenet_v2", "--freeze", "early,stem", "--reps", "1"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("unknown group 'stem'") && bad.err.contains("early, intermediate, final"), bad.err)
     }
 }
