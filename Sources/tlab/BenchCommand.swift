@@ -26,6 +26,7 @@ struct Bench: ParsableCommand {
     @Option(parsing: .unconditional, help: "Timed repetitions (the best one counts).") var reps = 5
     @Flag(help: "One JSON object per line.") var json = false
     @Flag(help: "forward: also print where the time goes, by layer kind.") var profile = false
+    @Option(help: "conv: only the shapes whose net or layer name contains this text.") var only: String?
     @Option(help: ArgumentHelp("train: layer groups to freeze, comma-separated, as a fine-tune run freezes them (no gradients, batch norm on running statistics).",
                                valueName: "groups")) var freeze: String = ""
 
@@ -180,7 +181,11 @@ struct Bench: ParsableCommand {
         .init(net: "efficientnet_lite0", name: "dw 3x3/2 @112", cin: 96, cout: 96, k: 3, s: 2, hw: 112, groups: 96, padding: .same),
         .init(net: "efficientnet_lite0", name: "project 1x1 @56", cin: 144, cout: 24, k: 1, s: 1, hw: 56, groups: 1, padding: .same),
         .init(net: "efficientnet_lite0", name: "dw 5x5 @28", cin: 240, cout: 240, k: 5, s: 1, hw: 28, groups: 240, padding: .same),
+        .init(net: "efficientnet_lite0", name: "expand 1x1 @28", cin: 40, cout: 240, k: 1, s: 1, hw: 28, groups: 1, padding: .same),
         .init(net: "efficientnet_lite0", name: "expand 1x1 @14", cin: 80, cout: 480, k: 1, s: 1, hw: 14, groups: 1, padding: .same),
+        .init(net: "efficientnet_lite0", name: "project 1x1 @14", cin: 480, cout: 80, k: 1, s: 1, hw: 14, groups: 1, padding: .same),
+        .init(net: "efficientnet_lite0", name: "expand 1x1 @7", cin: 192, cout: 1152, k: 1, s: 1, hw: 7, groups: 1, padding: .same),
+        .init(net: "efficientnet_lite0", name: "project 1x1 @7", cin: 1152, cout: 192, k: 1, s: 1, hw: 7, groups: 1, padding: .same),
         .init(net: "efficientnet_lite0", name: "dw 3x3 @14", cin: 480, cout: 480, k: 3, s: 1, hw: 14, groups: 480, padding: .same),
         .init(net: "efficientnet_lite0", name: "dw 5x5 @14", cin: 672, cout: 672, k: 5, s: 1, hw: 14, groups: 672, padding: .same),
         .init(net: "efficientnet_lite0", name: "dw 5x5/2 @14", cin: 672, cout: 672, k: 5, s: 2, hw: 14, groups: 672, padding: .same),
@@ -191,7 +196,7 @@ struct Bench: ParsableCommand {
 
     func benchConv() throws {
         var gen = SeededGenerator(seed: 2)
-        for c in Self.convCases {
+        for c in Self.convCases where only.map({ c.name.contains($0) || c.net.contains($0) }) ?? true {
             let g = ConvGeometry(batch: batch, inChannels: c.cin, height: c.hw, width: c.hw, outChannels: c.cout,
                                  kernel: (c.k, c.k), stride: (c.s, c.s), padding: c.padding, groups: c.groups)
             let x = Tensor.randomUniform(g.inShape, -1, 1, generator: &gen)

@@ -27,6 +27,8 @@ final class ConvolutionTests: XCTestCase {
         Case(n: 1, cin: 2, cout: 2, h: 5, w: 5, k: 7, s: 2, d: 1, groups: 1, padding: .explicit(3, 3), label: "kernel larger than input"),
         Case(n: 2, cin: 3, cout: 3, h: 13, w: 17, k: 3, s: 3, d: 1, groups: 3, padding: .explicit(1, 1), label: "depthwise stride 3 (three phases)"),
         Case(n: 2, cin: 3, cout: 3, h: 12, w: 71, k: 3, s: 2, d: 2, groups: 3, padding: .same, label: "depthwise stride 2, dilation 2, rows past 32 (vector deinterleave)"),
+        Case(n: 3, cin: 6, cout: 5, h: 7, w: 9, k: 1, s: 1, d: 1, groups: 1, padding: .explicit(0, 0), label: "pointwise small map (per-core GEMMs, dW summed across cores)"),
+        Case(n: 1, cin: 4, cout: 3, h: 5, w: 5, k: 1, s: 1, d: 1, groups: 1, padding: .explicit(0, 0), label: "pointwise small map, one image"),
     ]
 
     func geometry(_ c: Case) -> ConvGeometry {
