@@ -3,10 +3,9 @@ import Dispatch
 /// 2-D convolution over NCHW tensors; weights are [outC, inC/groups, kH, kW] as in PyTorch.
 ///
 /// Four paths, picked by shape: depthwise (a direct loop per channel plane), pointwise on large maps (one
-/// GEMM per image, no copy, OpenBLAS on all cores), pointwise on small maps (one single-threaded GEMM per
-/// image, the images split across cores: no copy either, and no GEMM too narrow to share) and everything
-/// else (im2col over a chunk of images into one wide matrix, one GEMM per group, so that even 7×7 feature
-/// maps give OpenBLAS a long N dimension).
+/// GEMM per image, no copy, OpenBLAS on all cores), every other ungrouped convolution (the images split
+/// across cores, each core unfolding one image and running a single-threaded GEMM straight into the output)
+/// and grouped convolutions (im2col over a chunk of images into one wide matrix, one GEMM per group).
 public enum Conv2D {
     /// Floats of scratch (columns + staged output) one chunk may use: large enough to give GEMM wide
     /// matrices, small enough to stay out of the way of the activations.
@@ -25,12 +24,15 @@ public enum Conv2D {
         g.isPointwise && g.groups == 1 && g.outH * g.outW >= 1024
     }
 
-    /// 1×1 convolutions on maps under 1024 pixels (EfficientNet's 28×28 to 7×7 blocks): a GEMM of one image
-    /// is too narrow (N = 49…784) for two OpenBLAS threads to share well, but each core running whole
-    /// images on its own reaches GEMM speed with no unfolding and no copy back — `tlab bench conv`: 1×1
-    /// 40→240 @28 forward 88 → 173 GFLOP/s, 80→480 @14 128 → 180.
+    /// Every other ungrouped convolution: one image at a time per core — im2col of that image (unless 1×1)
+    /// into the core's own columns, then a single-threaded GEMM that writes NCHW directly. A GEMM of one small
+    /// image is too narrow (N = 49…784) for two OpenBLAS threads to share well, and a chunk of images unfolded
+    /// side by side needs a copy back and columns far larger than the caches; each core running whole images
+    /// reaches GEMM speed with neither. `tlab bench conv`, GFLOP/s before → after: 1×1 40→240 @28 forward
+    /// 88 → 173, 80→480 @14 128 → 180; ResNet-18 3×3 @28 137 → 166, 3×3/2 @56 105–137 → 158–169, conv1
+    /// 7×7/2 83–101 → 120–126; 3×3 at 14×14 and 7×7 unchanged.
     static func usesPerCoreGEMM(_ g: ConvGeometry) -> Bool {
-        g.isPointwise && g.groups == 1 && g.outH * g.outW < 1024
+        g.groups == 1 && !usesDirectGEMM(g)
     }
 
     /// Images 0..<batch split into one contiguous range per core, in order.
@@ -59,16 +61,21 @@ public enum Conv2D {
             return
         }
         if usesPerCoreGEMM(g) {
-            let parts = perCoreImages(g.batch)
+            let parts = perCoreImages(g.batch), kRows = g.inChannels * g.kernelH * g.kernelW
+            let colsPerCore = g.isPointwise ? 0 : kRows * hw
+            Workspace.shared.with(colsPerCore * parts.count + 1) { scratch in
             BLASThreads.perCore(parts.count) { r in
                 for part in r {
+                    let cols = scratch + part * colsPerCore
                     for n in parts[part] {
                         let yn = y + n * g.outChannels * hw
-                        sgemm(m: g.outChannels, n: hw, k: g.inChannels, a: weight, lda: g.inChannels,
-                              b: x + n * g.inChannels * inPlane, ldb: hw, c: yn, ldc: hw)
+                        if !g.isPointwise { im2col(g, x: x, firstImage: n, images: 1, cols: cols, ld: hw, parallel: false) }
+                        sgemm(m: g.outChannels, n: hw, k: kRows, a: weight, lda: kRows,
+                              b: g.isPointwise ? x + n * g.inChannels * inPlane : UnsafePointer(cols), ldb: hw, c: yn, ldc: hw)
                         if let bias { for c in 0..<g.outChannels { let row = yn + c * hw, b = bias[c]; for p in 0..<hw { row[p] += b } } }
                     }
                 }
+            }
             }
             return
         }
@@ -106,9 +113,9 @@ public enum Conv2D {
 
     /// Unfolds images n0..<n0+count into cols[inC·kH·kW, count·outH·outW] (row stride `ld`).
     static func im2col(_ g: ConvGeometry, x: UnsafePointer<Float>, firstImage n0: Int, images count: Int,
-                       cols: UnsafeMutablePointer<Float>, ld: Int) {
+                       cols: UnsafeMutablePointer<Float>, ld: Int, parallel: Bool = true) {
         let hw = g.outH * g.outW, inPlane = g.height * g.width, kk = g.kernelH * g.kernelW
-        Parallel.forEach(count * g.inChannels, grain: 4) { r in
+        Parallel.forEach(count * g.inChannels, grain: parallel ? 4 : Int.max) { r in
             for item in r {
                 let b = item / g.inChannels, c = item % g.inChannels
                 let plane = x + ((n0 + b) * g.inChannels + c) * inPlane
@@ -142,9 +149,9 @@ public enum Conv2D {
 
     /// Folds cols back, adding every column entry into the image pixel it came from: dx += col2im(cols).
     static func col2imAccumulate(_ g: ConvGeometry, cols: UnsafePointer<Float>, ld: Int, firstImage n0: Int,
-                                 images count: Int, dx: UnsafeMutablePointer<Float>) {
+                                 images count: Int, dx: UnsafeMutablePointer<Float>, parallel: Bool = true) {
         let hw = g.outH * g.outW, inPlane = g.height * g.width, kk = g.kernelH * g.kernelW
-        Parallel.forEach(count * g.inChannels, grain: 4) { r in
+        Parallel.forEach(count * g.inChannels, grain: parallel ? 4 : Int.max) { r in
             for item in r {
                 let b = item / g.inChannels, c = item % g.inChannels
                 let plane = dx + ((n0 + b) * g.inChannels + c) * inPlane
@@ -210,20 +217,29 @@ public enum Conv2D {
         if usesPerCoreGEMM(g) {
             // Each core sums its images' dW into its own buffer (the first core straight into dWeight); the
             // buffers are then added in core order, so the result is fixed for a given core count.
-            let parts = perCoreImages(g.batch), size = g.outChannels * g.inChannels
-            Workspace.shared.with(dWeight == nil ? 1 : (parts.count - 1) * size + 1) { partial in
+            let parts = perCoreImages(g.batch), kRows = g.inChannels * g.kernelH * g.kernelW, size = g.outChannels * kRows
+            let colsPerCore = g.isPointwise ? 0 : kRows * hw, partials = dWeight == nil ? 0 : (parts.count - 1) * size
+            Workspace.shared.with(partials + colsPerCore * parts.count + 1) { scratch in
+                let partial = scratch
                 BLASThreads.perCore(parts.count) { r in
                     for part in r {
                         let acc = part == 0 ? dWeight : partial + (part - 1) * size
+                        let cols = scratch + partials + part * colsPerCore
                         for n in parts[part] {
-                            let xn = x + n * g.inChannels * inPlane, dyn = dy + n * g.outChannels * hw
+                            let dyn = dy + n * g.outChannels * hw, dxn = dx.map { $0 + n * g.inChannels * inPlane }
                             if let acc {
-                                sgemm(transB: true, m: g.outChannels, n: g.inChannels, k: hw, a: dyn, lda: hw, b: xn, ldb: hw,
-                                      beta: part == 0 || n > parts[part].lowerBound ? 1 : 0, c: acc, ldc: g.inChannels)
+                                if !g.isPointwise { im2col(g, x: x, firstImage: n, images: 1, cols: cols, ld: hw, parallel: false) }
+                                sgemm(transB: true, m: g.outChannels, n: kRows, k: hw, a: dyn, lda: hw,
+                                      b: g.isPointwise ? x + n * g.inChannels * inPlane : UnsafePointer(cols), ldb: hw,
+                                      beta: part == 0 || n > parts[part].lowerBound ? 1 : 0, c: acc, ldc: kRows)
                             }
-                            if let dx {
-                                sgemm(transA: true, m: g.inChannels, n: hw, k: g.outChannels, a: weight, lda: g.inChannels,
-                                      b: dyn, ldb: hw, c: dx + n * g.inChannels * inPlane, ldc: hw)
+                            if let dxn {
+                                sgemm(transA: true, m: kRows, n: hw, k: g.outChannels, a: weight, lda: kRows,
+                                      b: dyn, ldb: hw, c: g.isPointwise ? dxn : cols, ldc: hw)
+                                if !g.isPointwise {
+                                    dxn.update(repeating: 0, count: g.inChannels * inPlane)
+                                    col2imAccumulate(g, cols: cols, ld: hw, firstImage: 0, images: 1, dx: dxn, parallel: false)
+                                }
                             }
                         }
                     }
