@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
 # Runs tlab's and PyTorch's backbone benchmarks back to back on this machine and prints JSON lines.
-#   PYTHON=/path/to/python-with-torch bench/compare.sh [reps]
+#   PYTHON=/path/to/python-with-torch bench/compare.sh [reps] [backbone ...]
+# Default backbones: efficientnet_lite0 mobilenet_v2 resnet18 vit_ti16 efficientnet_b0 vgg16 (batch 32,
+# VGG-16 batch 8); name resnet50 or vit_b16 to add them (about 2 minutes each per round).
 # Needs torch, torchvision, timm and efficientnet-lite-pytorch==0.1.0 in $PYTHON's environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 REPS=${1:-2}
+shift || true
+BACKBONES=("$@")
+if [ ${#BACKBONES[@]} -eq 0 ]; then BACKBONES=(efficientnet_lite0 mobilenet_v2 resnet18 vit_ti16 efficientnet_b0 vgg16); fi
 TLAB=.build/release/tlab
-run() {  # backbone batch
+for backbone in "${BACKBONES[@]}"; do
+    batch=32
+    case "$backbone" in vgg16*) batch=8 ;; esac
     for mode in forward train; do
-        "$TLAB" bench "$mode" --backbone "$1" --batch "$2" --reps "$REPS" --json
-        "$PYTHON" bench/pytorch_reference.py "$mode" --backbone "$1" --batch "$2" --reps "$REPS" 2>/dev/null
+        "$TLAB" bench "$mode" --backbone "$backbone" --batch "$batch" --reps "$REPS" --json
+        "$PYTHON" bench/pytorch_reference.py "$mode" --backbone "$backbone" --batch "$batch" --reps "$REPS" 2>/dev/null
     done
-}
-run efficientnet_lite0 32
-run mobilenet_v2 32
-run resnet18 32
-run vit_ti16 32
-run efficientnet_b0 32
-run vgg16 8
+done

@@ -78,6 +78,41 @@ public enum Activation: String, Codable, CaseIterable, Sendable {
     }
 }
 
+extension Activation {
+    /// The activations whose derivative can be read off their output (ReLU: y > 0; ReLU6: 0 < y < 6, the
+    /// same kinks as `derivative`), so that a batch norm may apply them as it writes and keep no
+    /// pre-activation tensor for backward.
+    public enum Clamp: Sendable {
+        case none, relu, relu6
+
+        public init?(_ a: Activation) {
+            switch a {
+            case .relu: self = .relu
+            case .relu6: self = .relu6
+            default: return nil
+            }
+        }
+
+        /// o[q] = clamp(p[q] · a + b), one plane on the calling thread.
+        @inline(__always) public func scaleShift(_ p: UnsafePointer<Float>, _ a: Float, _ b: Float, into o: UnsafeMutablePointer<Float>, count: Int) {
+            switch self {
+            case .none: for q in 0..<count { o[q] = p[q] * a + b }
+            case .relu: for q in 0..<count { o[q] = max(p[q] * a + b, 0) }
+            case .relu6: for q in 0..<count { o[q] = min(max(p[q] * a + b, 0), 6) }
+            }
+        }
+    }
+
+    /// dx = f'(·) · dy from the forward output `y` of a `Clamp` activation; `dx` may alias `dy`.
+    public static func backward(clamp: Clamp, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int) {
+        switch clamp {
+        case .none: if UnsafePointer(dx) != dy { dx.update(from: dy, count: count) }
+        case .relu: Parallel.forEach(count, grain: 1 << 15) { r in for i in r { dx[i] = y[i] > 0 ? dy[i] : 0 } }
+        case .relu6: Parallel.forEach(count, grain: 1 << 15) { r in for i in r { dx[i] = (y[i] > 0 && y[i] < 6) ? dy[i] : 0 } }
+        }
+    }
+}
+
 /// eˣ without a libm call (Cephes' single-precision polynomial after range reduction by ln 2, ~1–2 ulp), so
 /// that softmax, SiLU and sigmoid loops vectorise. Inputs below −87.3 give 0 and above 88.7 give +∞.
 @inline(__always) public func fastExp(_ x: Float) -> Float {
@@ -119,6 +154,16 @@ public enum Activation: String, Codable, CaseIterable, Sendable {
 /// out = a + b (same count); `out` may alias either input.
 public func addElementwise(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
     Parallel.forEach(count, grain: 1 << 15) { r in for i in r { out[i] = a[i] + b[i] } }
+}
+
+/// out = clamp(a + b): a residual sum with the ReLU after it, in one pass.
+public func addElementwise(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int,
+                           clamp: Activation.Clamp) {
+    switch clamp {
+    case .none: addElementwise(a, b, out, count: count)
+    case .relu: Parallel.forEach(count, grain: 1 << 15) { r in for i in r { out[i] = max(a[i] + b[i], 0) } }
+    case .relu6: Parallel.forEach(count, grain: 1 << 15) { r in for i in r { out[i] = min(max(a[i] + b[i], 0), 6) } }
+    }
 }
 
 /// acc += x.

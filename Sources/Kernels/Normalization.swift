@@ -8,7 +8,7 @@ public enum BatchNormKernel {
                                        gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
                                        y: UnsafeMutablePointer<Float>,
                                        mean: UnsafeMutablePointer<Float>, invStd: UnsafeMutablePointer<Float>,
-                                       variance: UnsafeMutablePointer<Float>) {
+                                       variance: UnsafeMutablePointer<Float>, clamp: Activation.Clamp = .none) {
         let m = Double(n * s)
         Parallel.forEach(c, grain: 1) { r in
             for ch in r {
@@ -24,7 +24,7 @@ public enum BatchNormKernel {
                 let inv = Float(1 / (v + Double(eps)).squareRoot())
                 mean[ch] = muF; invStd[ch] = inv; variance[ch] = Float(v)
                 let a = gamma[ch] * inv, b = beta[ch] - muF * a
-                for i in 0..<n { let p = x + (i * c + ch) * s, o = y + (i * c + ch) * s; for q in 0..<s { o[q] = p[q] * a + b } }
+                for i in 0..<n { clamp.scaleShift(x + (i * c + ch) * s, a, b, into: y + (i * c + ch) * s, count: s) }
             }
         }
     }
@@ -33,13 +33,12 @@ public enum BatchNormKernel {
     public static func forwardInference(x: UnsafePointer<Float>, n: Int, c: Int, s: Int,
                                         mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>,
                                         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
-                                        y: UnsafeMutablePointer<Float>) {
+                                        y: UnsafeMutablePointer<Float>, clamp: Activation.Clamp = .none) {
         Parallel.forEach(n * c, grain: 4) { r in
             for item in r {
                 let ch = item % c
                 let a = gamma[ch] * invStd[ch], b = beta[ch] - mean[ch] * a
-                let p = x + item * s, o = y + item * s
-                for q in 0..<s { o[q] = p[q] * a + b }
+                clamp.scaleShift(x + item * s, a, b, into: y + item * s, count: s)
             }
         }
     }

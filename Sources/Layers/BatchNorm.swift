@@ -48,7 +48,11 @@ public final class BatchNorm: Layer {
     }
 
     // x[N, C, …] → y, same shape
-    public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
+    public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor { forward(x, mode: mode, clamp: .none) }
+
+    /// Batch norm with a ReLU / ReLU6 applied as the output is written (`Sequential` fuses batch norm →
+    /// activation this way): one pass over the tensor instead of two, and no pre-activation tensor kept.
+    func forward(_ x: Tensor, mode: ForwardMode, clamp: Activation.Clamp) -> Tensor {
         precondition(x.rank >= 2 && x.shape[1] == channels, "BatchNorm(\(channels)) got input \(x.shape)")
         let x = x.contiguous()
         let n = x.shape[0], s = x.count / max(n * channels, 1)
@@ -60,7 +64,7 @@ public final class BatchNorm: Layer {
             let variance = Tensor(uninitialized: [channels])
             BatchNormKernel.forwardTraining(x: x.data, n: n, c: channels, s: s, eps: eps,
                                             gamma: weight.value.data, beta: bias.value.data, y: y.data,
-                                            mean: mean.data, invStd: invStd.data, variance: variance.data)
+                                            mean: mean.data, invStd: invStd.data, variance: variance.data, clamp: clamp)
             let m = momentum, unbias = Float(n * s) / Float(n * s - 1)
             for c in 0..<channels {
                 runningMean.data[c] = (1 - m) * runningMean.data[c] + m * mean.data[c]
@@ -73,7 +77,7 @@ public final class BatchNorm: Layer {
                 invStd.data[c] = 1 / (runningVar.data[c] + eps).squareRoot()
             }
             BatchNormKernel.forwardInference(x: x.data, n: n, c: channels, s: s, mean: mean.data, invStd: invStd.data,
-                                             gamma: weight.value.data, beta: bias.value.data, y: y.data)
+                                             gamma: weight.value.data, beta: bias.value.data, y: y.data, clamp: clamp)
         }
         if mode.keepForBackward {
             input = x; savedMean = mean; savedInvStd = invStd; savedBatchStatistics = batchStatistics

@@ -4,6 +4,8 @@ import Kernels
 public final class ActivationLayer: Layer {
     public let function: Activation
     private var input: Tensor?
+    /// Set instead of `input` when the preceding batch norm applied this activation itself (`fused`).
+    private var output: Tensor?
 
     public init(_ function: Activation) { self.function = function }
     public var namedParameters: [(String, Parameter)] { [] }
@@ -13,12 +15,26 @@ public final class ActivationLayer: Layer {
         let y = Tensor(uninitialized: x.shape)
         function.forward(x.data, y.data, count: x.count)
         input = mode.keepForBackward ? x : nil
+        output = nil
         return y
+    }
+
+    /// The forward ran inside the layer before (batch norm → ReLU / ReLU6) and produced `y`: backward reads
+    /// the derivative off the output.
+    func fused(output y: Tensor, mode: ForwardMode) {
+        input = nil
+        output = mode.keepForBackward ? y : nil
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
         guard needInputGradient else { return nil }
-        let x = cached(input, "Activation(\(function))"), dy = dy.contiguous()
+        let dy = dy.contiguous()
+        if let y = output, let clamp = Activation.Clamp(function) {
+            let dx = Tensor(uninitialized: y.shape)
+            Activation.backward(clamp: clamp, y: y.data, dy: dy.data, dx: dx.data, count: y.count)
+            return dx
+        }
+        let x = cached(input, "Activation(\(function))")
         let dx = Tensor(uninitialized: x.shape)
         function.backward(x: x.data, dy: dy.data, dx: dx.data, count: x.count)
         return dx

@@ -99,6 +99,41 @@ final class LayerGradientTests: XCTestCase {
         checkGradients(net, input: randomTensor([3, 2, 6, 6], seed: 23))
     }
 
+    /// Sequential runs batch norm → ReLU / ReLU6 as one pass (the clamp applied as batch norm writes, the
+    /// activation's backward reading its output): forward, dx and every parameter gradient are bit-identical
+    /// to the three layers run one after the other (each checked against finite differences on its own;
+    /// a finite difference across the kinks that batch norm centres values on would not be).
+    func testBatchNormFusedWithClampingActivation() {
+        for function in [Activation.relu, .relu6] {
+            let conv = Conv2d(2, 3, kernel: 3, padding: .explicit(1, 1), generator: &gen), bn = BatchNorm(3), act = ActivationLayer(function)
+            bn.weight.value.data[1] = 4   // spreads channel 1 past 6, so ReLU6's upper kink is exercised
+            let x = randomTensor([3, 2, 5, 5], seed: 25, lo: -3, hi: 3)
+            let fused = Sequential([conv, bn, act])
+            let y = fused.forward(x, mode: .training)
+            XCTAssertTrue(y.toArray().contains(0) && (function == .relu || y.toArray().contains(6)), "inputs reach the kinks")
+            let dy = randomTensor(y.shape, seed: 26)
+            let dx = fused.backward(dy, needInputGradient: true)!.toArray()
+            let grads = [conv.weight.grad, bn.weight.grad, bn.bias.grad].map { $0.toArray() }
+            for p in fused.parameters { p.zeroGrad() }
+            let h = bn.forward(conv.forward(x, mode: .training), mode: .training)
+            XCTAssertEqual(y.toArray(), act.forward(h, mode: .training).toArray(), "\(function) forward")
+            let dx2 = conv.backward(bn.backward(act.backward(dy, needInputGradient: true)!, needInputGradient: true)!, needInputGradient: true)!
+            XCTAssertEqual(dx, dx2.toArray(), "\(function) dx")
+            XCTAssertEqual(grads, [conv.weight.grad, bn.weight.grad, bn.bias.grad].map { $0.toArray() }, "\(function) parameter gradients")
+        }
+        // A residual sum → ReLU likewise (ResNet's blocks).
+        let body = Conv2d(3, 3, kernel: 3, padding: .explicit(1, 1), generator: &gen), block = Residual(body), relu = ActivationLayer(.relu)
+        let x = randomTensor([2, 3, 4, 4], seed: 27)
+        let y = Sequential([block, relu]).forward(x, mode: .training)
+        XCTAssertTrue(y.toArray().contains(0))
+        let dy = randomTensor(y.shape, seed: 28)
+        let dx = Sequential([block, relu]).backward(dy, needInputGradient: true)!.toArray(), dw = body.weight.grad.toArray()
+        body.weight.zeroGrad(); body.bias?.zeroGrad()
+        XCTAssertEqual(y.toArray(), relu.forward(block.forward(x, mode: .training), mode: .training).toArray(), "residual forward")
+        XCTAssertEqual(dx, block.backward(relu.backward(dy, needInputGradient: true)!, needInputGradient: true)!.toArray(), "residual dx")
+        XCTAssertEqual(dw, body.weight.grad.toArray(), "residual dW")
+    }
+
     func testCrossEntropyGradientMatchesFiniteDifferences() {
         let loss = SoftmaxCrossEntropy(labelSmoothing: 0.15, classWeights: [1, 2, 0.5, 1.5])
         let z = randomTensor([5, 4], seed: 24, lo: -2, hi: 2), targets = [0, 3, 2, 1, 1]
