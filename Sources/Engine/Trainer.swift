@@ -36,6 +36,9 @@ final class Trainer {
     let log: (TrainingEvent) -> Void
     var progress: TrainingProgress
     private let prefetcher = Prefetcher<Tensor>()
+    /// The validation images' activations after the run's fixed prefix (`validationPrefixEnd` children),
+    /// kept from the first validation for every later one.
+    private var validationPrefix: Tensor?
 
     var backbone: Backbone? { inputs.backbone }
     /// What the trainable part of the backbone runs on the inputs: all of it, the part after a cached
@@ -238,18 +241,47 @@ final class Trainer {
         return .finished
     }
 
+    /// When a run trains on images behind a fixed prefix (groups frozen with frozen batch norm in every epoch:
+    /// fine-tune-top's early group), the backbone child where that prefix ends — if the validation set's
+    /// activations there fit in 1 GiB. Validation images are never augmented and those groups never change,
+    /// so their output is computed in the first validation and reused by every later one (bit-identical:
+    /// each image's result does not depend on the rest of its batch).
+    lazy var validationPrefixEnd: Int? = {
+        guard case .images(let net, let crop, _) = inputs, let last = config.fixedPrefix.last,
+              let end = net.groups.first(where: { $0.name == last })?.children.upperBound, end < net.features.children.count else { return nil }
+        let perImage = Sequential(Array(net.features.children[..<end])).forward(Tensor(zeros: [1, 3, crop, crop]), mode: .inference).count
+        return perImage * valIdx.count * 4 <= 1 << 30 ? end : nil
+    }()
+
     /// Validation metrics of the current model, in inference mode, and every sample's outcome.
     func validate() throws -> (ClassificationMetrics, [ValidationSample]) {
         let features: Tensor
         if let trunk, let net = backbone {
             features = Tensor(uninitialized: [valIdx.count, net.spec.featureDimension])
+            let end = validationPrefixEnd
+            let prefix = end.map { Sequential(Array(net.features.children[..<$0])) }
+            let rest = end.map { Sequential(Array(net.features.children[$0...])) } ?? trunk
+            let cached = validationPrefix
+            var filling: Tensor?   // the prefix's output, stored once every batch has gone through
             var start = 0
             while start < valIdx.count {
                 let idx = Array(valIdx[start..<min(start + batchSize, valIdx.count)])
-                let f = trunk.forward(try load(idx, augmentSeeds: nil), mode: .inference)
+                var x: Tensor
+                if let cached {
+                    x = cached.slice(dim: 0, start..<start + idx.count)
+                } else {
+                    x = try load(idx, augmentSeeds: nil)
+                    if let prefix {
+                        x = prefix.forward(x, mode: .inference)
+                        if filling == nil { filling = Tensor(uninitialized: [valIdx.count] + x.shape.dropFirst()) }
+                        (filling!.data + start * (x.count / idx.count)).update(from: x.data, count: x.count)
+                    }
+                }
+                let f = rest.forward(x, mode: .inference)
                 (features.data + start * features.shape[1]).update(from: f.data, count: f.count)
                 start += idx.count
             }
+            if cached == nil { validationPrefix = filling }
         } else {
             features = try load(valIdx, augmentSeeds: nil)
         }

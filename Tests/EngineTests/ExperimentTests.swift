@@ -103,7 +103,9 @@ final class ExperimentTests: XCTestCase {
         let finalName = net.features.namedParameters.first { p in net.layers(inGroup: "final").flatMap(\.parameters).contains { $0 === p.1 } }!.0
         XCTAssertNotEqual(byName[finalName]!, net.features.namedParameters.first { $0.0 == finalName }!.1.value.toArray())
         XCTAssertNotNil(byName["head.fc.weight"])
-        // `tlab eval` of a fine-tuned run loads its backbone as well as its head.
+        // `tlab eval` of a fine-tuned run loads its backbone as well as its head. It runs the whole network,
+        // while the run validated epochs after the first on its cached early + intermediate activations.
+        XCTAssertGreaterThan(s.bestEpoch, 1, "the best epoch's validation ran on the cached prefix")
         let re = try RunRecords.evaluate(s.runPath, paths: ws)
         XCTAssertEqual(re.confusion, s.best.confusion)
         XCTAssertEqual(re.loss, s.best.loss, accuracy: 1e-4)
