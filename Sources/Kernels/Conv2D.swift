@@ -49,7 +49,8 @@ public enum Conv2D {
     public static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, activation: Activation = .identity) {
         if g.isDepthwise { Depthwise.forward(g, x: x, weight: weight, bias: bias, y: y, activation: activation); return }
-        defer { if activation != .identity { activation.forward(y, y, count: g.batch * g.outChannels * g.outH * g.outW) } }
+        // The per-core path applies the activation image by image; the others in one pass at the end.
+        defer { if activation != .identity && !usesPerCoreGEMM(g) { activation.forward(y, y, count: g.batch * g.outChannels * g.outH * g.outW) } }
         let hw = g.outH * g.outW, inPlane = g.height * g.width
         if usesDirectGEMM(g) {
             for n in 0..<g.batch {
@@ -73,6 +74,7 @@ public enum Conv2D {
                         sgemm(m: g.outChannels, n: hw, k: kRows, a: weight, lda: kRows,
                               b: g.isPointwise ? x + n * g.inChannels * inPlane : UnsafePointer(cols), ldb: hw, c: yn, ldc: hw)
                         if let bias { for c in 0..<g.outChannels { let row = yn + c * hw, b = bias[c]; for p in 0..<hw { row[p] += b } } }
+                        if activation != .identity { activation.apply(from: yn, to: yn, count: g.outChannels * hw) }
                     }
                 }
             }

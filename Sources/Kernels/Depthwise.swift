@@ -137,22 +137,10 @@ enum Depthwise {
                             for k in 0..<tap.count { acc.addProduct(SIMD16(repeating: w[k]), load16(base + tap[k])) }
                             store16(acc, out + 16 * v)
                         }
-                        for oh in 0..<outH { apply(activation, from: out + oh * layout.phaseWidth, to: yp + oh * outW, count: outW) }
+                        for oh in 0..<outH { activation.apply(from: out + oh * layout.phaseWidth, to: yp + oh * outW, count: outW) }
                     }
                 }
             }
-        }
-    }
-
-    /// `dst[i] = activation(src[i])`; src and dst may be the same.
-    @inline(__always)
-    static func apply(_ activation: Activation, from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
-        switch activation {
-        case .identity: if UnsafePointer(dst) != src { dst.update(from: src, count: count) }
-        case .relu: for q in 0..<count { dst[q] = max(src[q], 0) }
-        case .relu6: for q in 0..<count { dst[q] = min(max(src[q], 0), 6) }
-        case .silu: for q in 0..<count { let v = src[q]; dst[q] = v / (1 + fastExp(-v)) }
-        default: for q in 0..<count { dst[q] = activation.value(src[q]) }
         }
     }
 

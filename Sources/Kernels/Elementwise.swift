@@ -79,6 +79,21 @@ public enum Activation: String, Codable, CaseIterable, Sendable {
 }
 
 extension Activation {
+    /// `dst[i] = f(src[i])` on the calling thread (inside a kernel's own per-core loop, while the values are
+    /// in cache); src and dst may be the same.
+    @inline(__always)
+    func apply(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .identity: if UnsafePointer(dst) != src { dst.update(from: src, count: count) }
+        case .relu: for q in 0..<count { dst[q] = max(src[q], 0) }
+        case .relu6: for q in 0..<count { dst[q] = min(max(src[q], 0), 6) }
+        case .silu: for q in 0..<count { let v = src[q]; dst[q] = v / (1 + fastExp(-v)) }
+        default: for q in 0..<count { dst[q] = value(src[q]) }
+        }
+    }
+}
+
+extension Activation {
     /// The activations whose derivative can be read off their output (ReLU: y > 0; ReLU6: 0 < y < 6, the
     /// same kinks as `derivative`), so that a batch norm may apply them as it writes and keep no
     /// pre-activation tensor for backward.
