@@ -119,11 +119,14 @@ extension Activation {
     }
 
     /// dx = f'(·) · dy from the forward output `y` of a `Clamp` activation; `dx` may alias `dy`.
-    public static func backward(clamp: Clamp, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int) {
+    /// `serial`: on the calling thread (inside a kernel's own per-core loop).
+    public static func backward(clamp: Clamp, y: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, count: Int,
+                                serial: Bool = false) {
+        let grain = serial ? Int.max : 1 << 15
         switch clamp {
         case .none: if UnsafePointer(dx) != dy { dx.update(from: dy, count: count) }
-        case .relu: Parallel.forEach(count, grain: 1 << 15) { r in for i in r { dx[i] = y[i] > 0 ? dy[i] : 0 } }
-        case .relu6: Parallel.forEach(count, grain: 1 << 15) { r in for i in r { dx[i] = (y[i] > 0 && y[i] < 6) ? dy[i] : 0 } }
+        case .relu: Parallel.forEach(count, grain: grain) { r in for i in r { dx[i] = y[i] > 0 ? dy[i] : 0 } }
+        case .relu6: Parallel.forEach(count, grain: grain) { r in for i in r { dx[i] = (y[i] > 0 && y[i] < 6) ? dy[i] : 0 } }
         }
     }
 }

@@ -49,14 +49,30 @@ public enum BatchNormKernel {
                                 mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
                                 batchStatistics: Bool,
                                 dx: UnsafeMutablePointer<Float>?, dGamma: UnsafeMutablePointer<Float>?,
-                                dBeta: UnsafeMutablePointer<Float>?) {
+                                dBeta: UnsafeMutablePointer<Float>?,
+                                clamped: (output: UnsafePointer<Float>, clamp: Activation.Clamp)? = nil) {
         let m = Float(n * s)
-        Parallel.forEach(c, grain: 1) { r in
-            for ch in r {
+        // With `clamped`, dy is the gradient at the output of the ReLU / ReLU6 that followed this batch norm
+        // (whose forward wrote `output`): each channel's dy is masked into scratch first — the same values
+        // the activation's own backward would pass on, without writing them to a tensor of their own.
+        let scratchPerThread = clamped == nil ? 0 : n * s
+        let threads = min(Parallel.cores, c)
+        Workspace.shared.with(scratchPerThread * threads + 1) { scratch in
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            let masked = scratch + scratchPerThread * t
+            for ch in c * t / threads..<c * (t + 1) / threads {
                 let mu = mean[ch], inv = invStd[ch]
+                var dy = dy, planeStride = c * s, planeOffset = ch * s
+                if let clamped {
+                    for i in 0..<n {
+                        let at = (i * c + ch) * s
+                        Activation.backward(clamp: clamped.clamp, y: clamped.output + at, dy: dy + at, dx: masked + i * s, count: s, serial: true)
+                    }
+                    dy = UnsafePointer(masked); planeStride = s; planeOffset = 0
+                }
                 var sumDy = 0.0, sumDyXhat = 0.0
                 for i in 0..<n {
-                    let (a, b) = Reduce.sumAndCentredDot(dy + (i * c + ch) * s, x + (i * c + ch) * s, from: mu, count: s)
+                    let (a, b) = Reduce.sumAndCentredDot(dy + i * planeStride + planeOffset, x + (i * c + ch) * s, from: mu, count: s)
                     sumDy += Double(a); sumDyXhat += Double(b)
                 }
                 let sDy = Float(sumDy), sDyXhat = Float(sumDyXhat) * inv
@@ -65,7 +81,7 @@ public enum BatchNormKernel {
                 guard let dx else { continue }
                 let k = gamma[ch] * inv
                 for i in 0..<n {
-                    let p = x + (i * c + ch) * s, g = dy + (i * c + ch) * s, o = dx + (i * c + ch) * s
+                    let p = x + (i * c + ch) * s, g = dy + i * planeStride + planeOffset, o = dx + (i * c + ch) * s
                     if batchStatistics {
                         let meanDy = sDy / m, meanDyXhat = sDyXhat / m
                         for q in 0..<s { o[q] = k * (g[q] - meanDy - (p[q] - mu) * inv * meanDyXhat) }
@@ -74,6 +90,7 @@ public enum BatchNormKernel {
                     }
                 }
             }
+        }
         }
     }
 }

@@ -87,7 +87,11 @@ public final class BatchNorm: Layer {
         return y
     }
 
-    public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+    public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? { backward(dy, needInputGradient: needInputGradient, through: nil) }
+
+    /// With `activation`, dy is the gradient at the output of the ReLU / ReLU6 after this batch norm that
+    /// `Sequential` fused into its forward: the activation's mask is applied inside batch norm's backward.
+    func backward(_ dy: Tensor, needInputGradient: Bool, through activation: (output: Tensor, clamp: Activation.Clamp)?) -> Tensor? {
         let x = cached(input, "BatchNorm"), dy = dy.contiguous()
         let n = x.shape[0], s = x.count / max(n * channels, 1)
         let dx = needInputGradient ? Tensor(uninitialized: x.shape) : nil
@@ -95,7 +99,8 @@ public final class BatchNorm: Layer {
                                  mean: savedMean!.data, invStd: savedInvStd!.data, gamma: weight.value.data,
                                  batchStatistics: savedBatchStatistics, dx: dx?.data,
                                  dGamma: weight.trainable ? weight.grad.data : nil,
-                                 dBeta: bias.trainable ? bias.grad.data : nil)
+                                 dBeta: bias.trainable ? bias.grad.data : nil,
+                                 clamped: activation.map { (UnsafePointer($0.output.data), $0.clamp) })
         return dx
     }
 }

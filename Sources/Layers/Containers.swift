@@ -62,11 +62,23 @@ public final class Sequential: Layer {
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
         let first = firstTrainableIndex
         var g: Tensor? = dy
-        for i in stride(from: children.count - 1, through: 0, by: -1) {
+        var i = children.count - 1
+        while i >= 0 {
             let needsInput = needInputGradient || (first.map { $0 < i } ?? false)
             if !needsInput && !children[i].1.hasTrainableParameters { return nil }
+            // A batch norm → ReLU / ReLU6 pair fused in forward: the mask is applied inside batch norm's
+            // backward, so the activation's own gradient tensor is never written.
+            if i > 0, let a = children[i].1 as? ActivationLayer, let fused = a.fusedOutput, let bn = children[i - 1].1 as? BatchNorm {
+                let bnNeedsInput = needInputGradient || (first.map { $0 < i - 1 } ?? false)
+                if !bnNeedsInput && !bn.hasTrainableParameters { return nil }
+                g = bn.backward(g!, needInputGradient: bnNeedsInput, through: fused)
+                if g == nil { return nil }
+                i -= 2
+                continue
+            }
             g = children[i].1.backward(g!, needInputGradient: needsInput)
             if g == nil { return nil }
+            i -= 1
         }
         return g
     }

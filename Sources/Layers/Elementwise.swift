@@ -19,6 +19,13 @@ public final class ActivationLayer: Layer {
         return y
     }
 
+    /// The output a fused forward kept, with the clamp it applied: what batch norm's backward needs to
+    /// apply this activation's mask itself.
+    var fusedOutput: (output: Tensor, clamp: Activation.Clamp)? {
+        guard let output, let clamp = Activation.Clamp(function) else { return nil }
+        return (output, clamp)
+    }
+
     /// The forward ran inside the layer before (batch norm → ReLU / ReLU6) and produced `y`: backward reads
     /// the derivative off the output.
     func fused(output y: Tensor, mode: ForwardMode) {
