@@ -210,13 +210,22 @@ public enum Experiment {
     /// of the first backbone child after it — when the training images are not augmented and the cached
     /// activations of the whole dataset fit in 2 GiB.
     static func cachedPrefix(_ c: ExperimentConfig, net: Backbone, crop: Int, images: Int) -> (groups: [String], end: Int)? {
-        let prefix = c.fixedPrefix
-        guard c.augmentation.isNone, let last = prefix.last, let group = net.groups.first(where: { $0.name == last }) else { return nil }
-        let end = group.children.upperBound
-        // Pooled features' size is in the spec; an inner boundary's is found by running one blank image.
-        let perImage = end == net.features.children.count ? net.spec.featureDimension
+        guard c.augmentation.isNone, let end = fixedPrefixEnd(c, net: net) else { return nil }
+        return activationFloats(net, through: end, crop: crop) * images * 4 <= 2 << 30 ? (c.fixedPrefix, end) : nil
+    }
+
+    /// The index of the first backbone child after the config's fixed prefix (`ExperimentConfig.fixedPrefix`),
+    /// or nil when no group is fixed for the whole run.
+    static func fixedPrefixEnd(_ c: ExperimentConfig, net: Backbone) -> Int? {
+        guard let last = c.fixedPrefix.last else { return nil }
+        return net.groups.first { $0.name == last }?.children.upperBound
+    }
+
+    /// Floats per image at the output of the backbone's first `end` children: pooled features' size is in the
+    /// spec; an inner boundary's is found by running one blank image.
+    static func activationFloats(_ net: Backbone, through end: Int, crop: Int) -> Int {
+        end == net.features.children.count ? net.spec.featureDimension
             : Sequential(Array(net.features.children[..<end])).forward(Tensor(zeros: [1, 3, crop, crop]), mode: .inference).count
-        return perImage * images * 4 <= 2 << 30 ? (prefix, end) : nil
     }
 
     /// The output of the backbone's first `end` children for every image (`CachedPass`), with a `progress`

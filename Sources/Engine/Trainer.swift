@@ -247,10 +247,8 @@ final class Trainer {
     /// so their output is computed in the first validation and reused by every later one (bit-identical:
     /// each image's result does not depend on the rest of its batch).
     lazy var validationPrefixEnd: Int? = {
-        guard case .images(let net, let crop, _) = inputs, let last = config.fixedPrefix.last,
-              let end = net.groups.first(where: { $0.name == last })?.children.upperBound, end < net.features.children.count else { return nil }
-        let perImage = Sequential(Array(net.features.children[..<end])).forward(Tensor(zeros: [1, 3, crop, crop]), mode: .inference).count
-        return perImage * valIdx.count * 4 <= 1 << 30 ? end : nil
+        guard case .images(let net, let crop, _) = inputs, let end = Experiment.fixedPrefixEnd(config, net: net) else { return nil }
+        return Experiment.activationFloats(net, through: end, crop: crop) * valIdx.count * 4 <= 1 << 30 ? end : nil
     }()
 
     /// Validation metrics of the current model, in inference mode, and every sample's outcome.

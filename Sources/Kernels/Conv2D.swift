@@ -65,19 +65,19 @@ public enum Conv2D {
             let parts = perCoreImages(g.batch), kRows = g.inChannels * g.kernelH * g.kernelW
             let colsPerCore = g.isPointwise ? 0 : kRows * hw
             Workspace.shared.with(colsPerCore * parts.count + 1) { scratch in
-            BLASThreads.perCore(parts.count) { r in
-                for part in r {
-                    let cols = scratch + part * colsPerCore
-                    for n in parts[part] {
-                        let yn = y + n * g.outChannels * hw
-                        if !g.isPointwise { im2col(g, x: x, firstImage: n, images: 1, cols: cols, ld: hw, parallel: false) }
-                        sgemm(m: g.outChannels, n: hw, k: kRows, a: weight, lda: kRows,
-                              b: g.isPointwise ? x + n * g.inChannels * inPlane : UnsafePointer(cols), ldb: hw, c: yn, ldc: hw)
-                        if let bias { for c in 0..<g.outChannels { let row = yn + c * hw, b = bias[c]; for p in 0..<hw { row[p] += b } } }
-                        if activation != .identity { activation.apply(from: yn, to: yn, count: g.outChannels * hw) }
+                BLASThreads.perCore(parts.count) { r in
+                    for part in r {
+                        let cols = scratch + part * colsPerCore
+                        for n in parts[part] {
+                            let yn = y + n * g.outChannels * hw
+                            if !g.isPointwise { im2col(g, x: x, firstImage: n, images: 1, cols: cols, ld: hw, parallel: false) }
+                            sgemm(m: g.outChannels, n: hw, k: kRows, a: weight, lda: kRows,
+                                  b: g.isPointwise ? x + n * g.inChannels * inPlane : UnsafePointer(cols), ldb: hw, c: yn, ldc: hw)
+                            if let bias { for c in 0..<g.outChannels { let row = yn + c * hw, b = bias[c]; for p in 0..<hw { row[p] += b } } }
+                            if activation != .identity { activation.apply(from: yn, to: yn, count: g.outChannels * hw) }
+                        }
                     }
                 }
-            }
             }
             return
         }

@@ -169,9 +169,10 @@ enum Depthwise {
     }
 
     static func layout(_ g: ConvGeometry) -> (Layout, [Int]) {
+        let taps = taps(g)
         let layout = Layout(height: g.height, width: g.width, pads: (g.padTop, g.padBottom, g.padLeft, g.padRight),
-                            stride: (g.strideH, g.strideW), outH: g.outH, taps: taps(g))
-        return (layout, taps(g).map { layout.offset(row: $0.row, column: $0.column) })
+                            stride: (g.strideH, g.strideW), outH: g.outH, taps: taps)
+        return (layout, taps.map { layout.offset(row: $0.row, column: $0.column) })
     }
 
     /// For each channel, the flat output gradient (zeros past each row's end) against the padded input

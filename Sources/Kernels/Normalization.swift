@@ -58,39 +58,40 @@ public enum BatchNormKernel {
         let scratchPerThread = clamped == nil ? 0 : n * s
         let threads = min(Parallel.cores, c)
         Workspace.shared.with(scratchPerThread * threads + 1) { scratch in
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            let masked = scratch + scratchPerThread * t
-            for ch in c * t / threads..<c * (t + 1) / threads {
-                let mu = mean[ch], inv = invStd[ch]
-                var dy = dy, planeStride = c * s, planeOffset = ch * s
-                if let clamped {
-                    for i in 0..<n {
-                        let at = (i * c + ch) * s
-                        Activation.backward(clamp: clamped.clamp, y: clamped.output + at, dy: dy + at, dx: masked + i * s, count: s, serial: true)
+            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                let masked = scratch + scratchPerThread * t
+                for ch in c * t / threads..<c * (t + 1) / threads {
+                    let mu = mean[ch], inv = invStd[ch]
+                    // This channel's gradient in image i is grad + i · imageStride: dy's own planes, or their masked copy.
+                    var grad = dy + ch * s, imageStride = c * s
+                    if let clamped {
+                        for i in 0..<n {
+                            Activation.backward(clamp: clamped.clamp, y: clamped.output + (i * c + ch) * s, dy: grad + i * imageStride,
+                                                dx: masked + i * s, count: s, serial: true)
+                        }
+                        grad = UnsafePointer(masked); imageStride = s
                     }
-                    dy = UnsafePointer(masked); planeStride = s; planeOffset = 0
-                }
-                var sumDy = 0.0, sumDyXhat = 0.0
-                for i in 0..<n {
-                    let (a, b) = Reduce.sumAndCentredDot(dy + i * planeStride + planeOffset, x + (i * c + ch) * s, from: mu, count: s)
-                    sumDy += Double(a); sumDyXhat += Double(b)
-                }
-                let sDy = Float(sumDy), sDyXhat = Float(sumDyXhat) * inv
-                dGamma?[ch] += sDyXhat
-                dBeta?[ch] += sDy
-                guard let dx else { continue }
-                let k = gamma[ch] * inv
-                for i in 0..<n {
-                    let p = x + (i * c + ch) * s, g = dy + i * planeStride + planeOffset, o = dx + (i * c + ch) * s
-                    if batchStatistics {
-                        let meanDy = sDy / m, meanDyXhat = sDyXhat / m
-                        for q in 0..<s { o[q] = k * (g[q] - meanDy - (p[q] - mu) * inv * meanDyXhat) }
-                    } else {
-                        for q in 0..<s { o[q] = k * g[q] }
+                    var sumDy = 0.0, sumDyXhat = 0.0
+                    for i in 0..<n {
+                        let (a, b) = Reduce.sumAndCentredDot(grad + i * imageStride, x + (i * c + ch) * s, from: mu, count: s)
+                        sumDy += Double(a); sumDyXhat += Double(b)
+                    }
+                    let sDy = Float(sumDy), sDyXhat = Float(sumDyXhat) * inv
+                    dGamma?[ch] += sDyXhat
+                    dBeta?[ch] += sDy
+                    guard let dx else { continue }
+                    let k = gamma[ch] * inv
+                    for i in 0..<n {
+                        let p = x + (i * c + ch) * s, g = grad + i * imageStride, o = dx + (i * c + ch) * s
+                        if batchStatistics {
+                            let meanDy = sDy / m, meanDyXhat = sDyXhat / m
+                            for q in 0..<s { o[q] = k * (g[q] - meanDy - (p[q] - mu) * inv * meanDyXhat) }
+                        } else {
+                            for q in 0..<s { o[q] = k * g[q] }
+                        }
                     }
                 }
             }
-        }
         }
     }
 }

@@ -5,7 +5,7 @@ import Kernels
 /// In training mode it normalises with batch statistics and updates the running ones (PyTorch momentum
 /// convention: running = (1 − m)·running + m·batch, unbiased variance). `usesRunningStatistics` pins it to
 /// inference behaviour even while the rest of the network trains — Keras's behaviour for frozen BatchNorm.
-public final class BatchNorm: Layer {
+public final class BatchNorm: Layer, ClampFusable {
     public let channels: Int
     public let eps: Float
     public let momentum: Float

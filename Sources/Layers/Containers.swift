@@ -45,10 +45,9 @@ public final class Sequential: Layer {
             }
             // batch norm or a residual sum → ReLU / ReLU6 otherwise (training): the clamp applied as the first
             // writes its output, which the activation's backward reads its derivative from.
-            if i + 1 < children.count, let a = children[i + 1].1 as? ActivationLayer, let clamp = Activation.Clamp(a.function),
-               children[i].1 is BatchNorm || children[i].1 is Residual {
-                if let bn = children[i].1 as? BatchNorm { h = bn.forward(h, mode: childMode(i), clamp: clamp) }
-                else { h = (children[i].1 as! Residual).forward(h, mode: childMode(i), clamp: clamp) }
+            if i + 1 < children.count, let fusable = children[i].1 as? ClampFusable, let a = children[i + 1].1 as? ActivationLayer,
+               let clamp = Activation.Clamp(a.function) {
+                h = fusable.forward(h, mode: childMode(i), clamp: clamp)
                 a.fused(output: h, mode: childMode(i + 1))
                 i += 2
                 continue
@@ -84,8 +83,13 @@ public final class Sequential: Layer {
     }
 }
 
+/// A layer that can apply a following ReLU / ReLU6 as it writes its output (batch norm, a residual sum).
+protocol ClampFusable: Layer {
+    func forward(_ x: Tensor, mode: ForwardMode, clamp: Activation.Clamp) -> Tensor
+}
+
 /// y = body(x) + shortcut(x), the shortcut being the identity when absent.
-public final class Residual: Layer {
+public final class Residual: Layer, ClampFusable {
     public let body: Layer
     public let shortcut: Layer?
     public let bodyName: String, shortcutName: String

@@ -40,6 +40,12 @@ struct Bench: ParsableCommand {
         if kind == .forward || kind == .train, Backbones.spec(backbone) == nil {
             throw ValidationError("unknown backbone '\(backbone)'; known: \(Backbones.names.joined(separator: ", "))")
         }
+        if let only {
+            guard kind == .conv else { throw ValidationError("--only applies to conv only") }
+            guard Self.convCases.contains(where: { $0.matches(only) }) else {
+                throw ValidationError("--only '\(only)' matches no conv shape; the shapes: \(Self.convCases.map { "\($0.net) \($0.name)" }.joined(separator: ", "))")
+            }
+        }
         if !freeze.isEmpty {
             guard kind == .train else { throw ValidationError("--freeze applies to train only") }
             let known = Backbones.spec(backbone)!.groupNames
@@ -166,7 +172,11 @@ struct Bench: ParsableCommand {
         }
     }
 
-    struct ConvCase { let net, name: String; let cin, cout, k, s, hw: Int; let groups: Int; let padding: Padding }
+    struct ConvCase {
+        let net, name: String; let cin, cout, k, s, hw: Int; let groups: Int; let padding: Padding
+        /// What `--only` selects: the net or layer name contains the text.
+        func matches(_ text: String) -> Bool { name.contains(text) || net.contains(text) }
+    }
 
     static let convCases: [ConvCase] = [
         .init(net: "resnet18", name: "conv1 7x7/2", cin: 3, cout: 64, k: 7, s: 2, hw: 224, groups: 1, padding: .explicit(3, 3)),
@@ -196,7 +206,7 @@ struct Bench: ParsableCommand {
 
     func benchConv() throws {
         var gen = SeededGenerator(seed: 2)
-        for c in Self.convCases where only.map({ c.name.contains($0) || c.net.contains($0) }) ?? true {
+        for c in Self.convCases where only.map(c.matches) ?? true {
             let g = ConvGeometry(batch: batch, inChannels: c.cin, height: c.hw, width: c.hw, outChannels: c.cout,
                                  kernel: (c.k, c.k), stride: (c.s, c.s), padding: c.padding, groups: c.groups)
             let x = Tensor.randomUniform(g.inShape, -1, 1, generator: &gen)

@@ -239,5 +239,18 @@ final class CLITests: XCTestCase {
         let bad = try run(["bench", "train", "--backbone", "mobilenet_v2", "--freeze", "early,stem", "--reps", "1"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.err.contains("unknown group 'stem'") && bad.err.contains("early, intermediate, final"), bad.err)
+        let forward = try run(["bench", "forward", "--freeze", "early", "--reps", "1"])
+        XCTAssertNotEqual(forward.status, 0)
+        XCTAssertTrue(forward.err.contains("--freeze applies to train only"), forward.err)
+    }
+
+    /// `bench conv --only` runs just the shapes it names, and says so when it names none.
+    func testBenchConvOnlySelectsShapes() throws {
+        let r = try run(["bench", "conv", "--only", "head 1x1", "--batch", "2", "--reps", "1", "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(try jsonLines(r.out).map { $0["layer"] as? String }, ["head 1x1 @7"])
+        let none = try run(["bench", "conv", "--only", "winograd", "--reps", "1"])
+        XCTAssertNotEqual(none.status, 0)
+        XCTAssertTrue(none.err.contains("--only 'winograd' matches no conv shape") && none.err.contains("resnet18 layer1 3x3"), none.err)
     }
 }
