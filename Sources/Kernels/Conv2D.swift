@@ -2,7 +2,8 @@ import Dispatch
 
 /// 2-D convolution over NCHW tensors; weights are [outC, inC/groups, kH, kW] as in PyTorch.
 ///
-/// Four paths, picked by shape: depthwise (a direct loop per channel plane), pointwise on large maps (one
+/// Five paths, picked by shape: depthwise (a direct loop per channel plane), stride-1 3×3 (Winograd F(2×2, 3×3),
+/// `Winograd`), pointwise on large maps (one
 /// GEMM per image, no copy, OpenBLAS on all cores), every other ungrouped convolution (the images split
 /// across cores, each core unfolding one image and running a single-threaded GEMM straight into the output)
 /// and grouped convolutions (im2col over a chunk of images into one wide matrix, one GEMM per group).
@@ -49,6 +50,7 @@ public enum Conv2D {
     public static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, activation: Activation = .identity) {
         if g.isDepthwise { Depthwise.forward(g, x: x, weight: weight, bias: bias, y: y, activation: activation); return }
+        if Winograd.applies(g) { Winograd.forward(g, x: x, weight: weight, bias: bias, y: y, activation: activation); return }
         // The per-core path applies the activation image by image; the others in one pass at the end.
         defer { if activation != .identity && !usesPerCoreGEMM(g) { activation.forward(y, y, count: g.batch * g.outChannels * g.outH * g.outW) } }
         let hw = g.outH * g.outW, inPlane = g.height * g.width
@@ -202,6 +204,7 @@ public enum Conv2D {
         }
         if g.isDepthwise { Depthwise.backward(g, x: x, weight: weight, dy: dy, dx: dx, dWeight: dWeight); return }
         if dx == nil && dWeight == nil { return }
+        if Winograd.applies(g) { Winograd.backward(g, x: x, weight: weight, dy: dy, dx: dx, dWeight: dWeight); return }
         if usesDirectGEMM(g) {
             for n in 0..<g.batch {
                 let xn = x + n * g.inChannels * inPlane, dyn = dy + n * g.outChannels * hw

@@ -1,7 +1,7 @@
 import XCTest
 import Kernels
 
-/// Every convolution path (depthwise, direct pointwise GEMM, chunked im2col, per-image im2col) against a naive
+/// Every convolution path (depthwise, Winograd, direct pointwise GEMM, chunked im2col, per-image im2col) against a naive
 /// double-precision loop, on awkward shapes.
 final class ConvolutionTests: XCTestCase {
     struct Case { var n, cin, cout, h, w, k, s, d, groups: Int; var padding: Padding; var label: String }
@@ -29,6 +29,11 @@ final class ConvolutionTests: XCTestCase {
         Case(n: 2, cin: 3, cout: 3, h: 12, w: 71, k: 3, s: 2, d: 2, groups: 3, padding: .same, label: "depthwise stride 2, dilation 2, rows past 32 (vector deinterleave)"),
         Case(n: 3, cin: 6, cout: 5, h: 7, w: 9, k: 1, s: 1, d: 1, groups: 1, padding: .explicit(0, 0), label: "pointwise small map (per-core GEMMs, dW summed across cores)"),
         Case(n: 1, cin: 4, cout: 3, h: 5, w: 5, k: 1, s: 1, d: 1, groups: 1, padding: .explicit(0, 0), label: "pointwise small map, one image"),
+        Case(n: 3, cin: 16, cout: 17, h: 7, w: 9, k: 3, s: 1, d: 1, groups: 1, padding: .explicit(1, 1), label: "Winograd: odd map (half tiles), several images per chunk"),
+        Case(n: 1, cin: 16, cout: 16, h: 70, w: 72, k: 3, s: 1, d: 1, groups: 1, padding: .same, label: "Winograd: one image in two bands of tile rows"),
+        Case(n: 3, cin: 20, cout: 16, h: 6, w: 5, k: 3, s: 1, d: 1, groups: 1, padding: .explicit(0, 0), label: "Winograd: no padding (input gradient padded by 2)"),
+        Case(n: 2, cin: 16, cout: 18, h: 5, w: 6, k: 3, s: 1, d: 1, groups: 1, padding: .explicit(2, 2), label: "Winograd: padding 2 (input gradient unpadded)"),
+        Case(n: 5, cin: 32, cout: 24, h: 14, w: 14, k: 3, s: 1, d: 1, groups: 1, padding: .explicit(1, 1), label: "Winograd: 14x14, chunks split across cores"),
     ]
 
     func geometry(_ c: Case) -> ConvGeometry {
@@ -55,6 +60,28 @@ final class ConvolutionTests: XCTestCase {
             y.withUnsafeMutableBufferPointer { Conv2D.forward(g, x: x, weight: w, bias: b, y: $0.baseAddress!) }
             let expected = Reference.conv2d(g, x: x, w: w, bias: b)
             XCTAssertLessThan(maxAbsDiff(y, expected), 1e-4, c.label)
+        }
+    }
+
+    /// The Winograd cases above really take that path, with the activation fused into its output transform,
+    /// and give the same bits on every run.
+    func testWinogradPathIsTakenFusedAndRepeatable() {
+        let winograd = cases.filter { $0.label.hasPrefix("Winograd") }
+        XCTAssertEqual(winograd.count, 5)
+        for c in winograd { XCTAssertTrue(Winograd.applies(geometry(c)), c.label) }
+        XCTAssertFalse(Winograd.applies(geometry(cases[0])), "3 input channels keep im2col")
+        for (i, c) in winograd.enumerated() {
+            let g = geometry(c)
+            let x = randomArray(g.inShape.reduce(1, *), seed: UInt64(40 + i)), w = randomArray(g.weightShape.reduce(1, *), seed: UInt64(50 + i))
+            let b = randomArray(c.cout, seed: UInt64(60 + i))
+            func run() -> [Float] {
+                var y = [Float](repeating: .nan, count: g.outShape.reduce(1, *))
+                y.withUnsafeMutableBufferPointer { Conv2D.forward(g, x: x, weight: w, bias: b, y: $0.baseAddress!, activation: .relu) }
+                return y
+            }
+            let y = run()
+            XCTAssertLessThan(maxAbsDiff(y, Reference.conv2d(g, x: x, w: w, bias: b).map { max($0, 0) }), 1e-4, c.label)
+            XCTAssertEqual(y, run(), "bit-identical rerun: " + c.label)
         }
     }
 
