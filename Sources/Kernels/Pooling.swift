@@ -5,6 +5,7 @@ public enum Pooling {
     public static func maxForward(_ g: ConvGeometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                                   argmax: UnsafeMutablePointer<Int32>) {
         let hw = g.outH * g.outW, inPlane = g.height * g.width
+        if isPairwise(g) { maxForwardPairwise(g, x: x, y: y, argmax: argmax); return }
         Parallel.forEach(g.batch * g.inChannels, grain: 4) { r in
             for item in r {
                 let xp = x + item * inPlane, yp = y + item * hw, ap = argmax + item * hw
@@ -23,6 +24,61 @@ public enum Pooling {
                             }
                         }
                         yp[oh * g.outW + ow] = best; ap[oh * g.outW + ow] = at
+                    }
+                }
+            }
+        }
+    }
+
+    /// 2×2 windows at stride 2 without padding or dilation (VGG's pools).
+    static func isPairwise(_ g: ConvGeometry) -> Bool {
+        g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.dilationH == 1 && g.dilationW == 1
+            && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
+    }
+
+    /// The 2×2/2 windows, 16 outputs at a time: the same scan as the general loop (taps in row order, the
+    /// first strict maximum wins, the first NaN wins and ends the scan, an all −∞ window keeps argmax −1),
+    /// written as lane selects over the even and odd columns of the window's two rows.
+    static func maxForwardPairwise(_ g: ConvGeometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                                   argmax: UnsafeMutablePointer<Int32>) {
+        let hw = g.outH * g.outW, inPlane = g.height * g.width, width = g.width
+        let lanes = SIMD16<Int32>(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+        Parallel.forEach(g.batch * g.inChannels, grain: 4) { r in
+            for item in r {
+                let xp = x + item * inPlane, yp = y + item * hw, ap = argmax + item * hw
+                for oh in 0..<g.outH {
+                    let top = xp + 2 * oh * width, bottom = top + width
+                    let yRow = yp + oh * g.outW, aRow = ap + oh * g.outW
+                    var ow = 0
+                    while ow + 16 <= g.outW {
+                        let t = UnsafeRawPointer(top + 2 * ow).loadUnaligned(as: SIMD32<Float>.self)
+                        let b = UnsafeRawPointer(bottom + 2 * ow).loadUnaligned(as: SIMD32<Float>.self)
+                        let first = SIMD16<Int32>(repeating: Int32(2 * oh * width + 2 * ow)) &+ lanes
+                        var best = SIMD16<Float>(repeating: -.infinity), at = SIMD16<Int32>(repeating: -1)
+                        var done = SIMDMask<SIMD16<Int32>>()
+                        @inline(__always) func scan(_ v: SIMD16<Float>, _ index: SIMD16<Int32>) {
+                            let isNaN = v .!= v
+                            let take = .!done .& ((v .> best) .| isNaN)
+                            best.replace(with: v, where: take)
+                            at.replace(with: index, where: take)
+                            done = done .| isNaN
+                        }
+                        scan(t.evenHalf, first); scan(t.oddHalf, first &+ 1)
+                        scan(b.evenHalf, first &+ Int32(width)); scan(b.oddHalf, first &+ Int32(width + 1))
+                        UnsafeMutableRawPointer(yRow + ow).storeBytes(of: best, as: SIMD16<Float>.self)
+                        UnsafeMutableRawPointer(aRow + ow).storeBytes(of: at, as: SIMD16<Int32>.self)
+                        ow += 16
+                    }
+                    while ow < g.outW {
+                        var best = -Float.infinity, at: Int32 = -1, done = false
+                        @inline(__always) func scan(_ index: Int) {
+                            let v = xp[index]
+                            if !done && (v > best || v.isNaN) { best = v; at = Int32(index); done = v.isNaN }
+                        }
+                        let corner = 2 * oh * width + 2 * ow
+                        scan(corner); scan(corner + 1); scan(corner + width); scan(corner + width + 1)
+                        yRow[ow] = best; aRow[ow] = at
+                        ow += 1
                     }
                 }
             }
