@@ -2,87 +2,72 @@
 public enum Pooling {
     /// Max pooling; padding counts as −∞ (as in PyTorch). `argmax` receives, per output, the flat index of the
     /// winning input pixel within its plane (for the backward pass).
+    /// Every output scans its window's taps in row order: a strictly larger value wins (the first maximum on
+    /// ties), a NaN wins and ends the scan (a broken input is never silently hidden, as in PyTorch), and a
+    /// window of −∞ alone keeps argmax −1. Runs of 16 outputs whose windows lie inside the plane (at stride 1
+    /// or 2) do the same scan as lane selects, one vector per tap; the rest go one by one.
     public static func maxForward(_ g: ConvGeometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                                   argmax: UnsafeMutablePointer<Int32>) {
-        let hw = g.outH * g.outW, inPlane = g.height * g.width
-        if isPairwise(g) { maxForwardPairwise(g, x: x, y: y, argmax: argmax); return }
+        let hw = g.outH * g.outW, inPlane = g.height * g.width, width = g.width
+        let rowsInside = intersection(g.validRows(0), g.validRows(g.kernelH - 1))
+        let columnsInside = intersection(g.validColumns(0), g.validColumns(g.kernelW - 1))
+        let lanes = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) &* Int32(g.strideW)
+        // A run of 16 starting at ow with every tap inside the plane. At stride 2 a tap's 16 columns are the odd
+        // half of the 32 floats before its first one (the even half of the 32 from it at column 0), which stay
+        // within the row.
+        func vectorRun(_ oh: Int, _ ow: Int) -> Bool {
+            (g.strideW == 1 || (g.strideW == 2 && width >= 32)) && rowsInside.contains(oh)
+                && ow >= columnsInside.lowerBound && ow + 16 <= columnsInside.upperBound
+        }
         Parallel.forEach(g.batch * g.inChannels, grain: 4) { r in
             for item in r {
                 let xp = x + item * inPlane, yp = y + item * hw, ap = argmax + item * hw
                 for oh in 0..<g.outH {
-                    for ow in 0..<g.outW {
+                    var ow = 0
+                    while ow < g.outW {
+                        if vectorRun(oh, ow) {
+                            var best = SIMD16<Float>(repeating: -.infinity), at = SIMD16<Int32>(repeating: -1)
+                            var done = SIMDMask<SIMD16<Int32>>()
+                            for i in 0..<g.kernelH {
+                                let ih = oh * g.strideH - g.padTop + i * g.dilationH
+                                for j in 0..<g.kernelW {
+                                    let column = ow * g.strideW - g.padLeft + j * g.dilationW, first = ih * width + column
+                                    let v = g.strideW == 1 ? load16(xp + first)
+                                        : column == 0 ? UnsafeRawPointer(xp + first).loadUnaligned(as: SIMD32<Float>.self).evenHalf
+                                        : UnsafeRawPointer(xp + first - 1).loadUnaligned(as: SIMD32<Float>.self).oddHalf
+                                    let isNaN = v .!= v, take = .!done .& ((v .> best) .| isNaN)
+                                    best.replace(with: v, where: take)
+                                    at.replace(with: SIMD16<Int32>(repeating: Int32(first)) &+ lanes, where: take)
+                                    done = done .| isNaN
+                                }
+                            }
+                            store16(best, yp + oh * g.outW + ow)
+                            UnsafeMutableRawPointer(ap + oh * g.outW + ow).storeBytes(of: at, as: SIMD16<Int32>.self)
+                            ow += 16
+                            continue
+                        }
                         var best = -Float.infinity, at: Int32 = -1
-                        for i in 0..<g.kernelH {
+                        scan: for i in 0..<g.kernelH {
                             let ih = oh * g.strideH - g.padTop + i * g.dilationH
                             if ih < 0 || ih >= g.height { continue }
                             for j in 0..<g.kernelW {
                                 let iw = ow * g.strideW - g.padLeft + j * g.dilationW
-                                if iw < 0 || iw >= g.width { continue }
-                                let v = xp[ih * g.width + iw]
-                                // NaN wins, as in PyTorch, so that a broken input is never silently hidden.
-                                if v > best || v.isNaN { best = v; at = Int32(ih * g.width + iw); if v.isNaN { break } }
+                                if iw < 0 || iw >= width { continue }
+                                let v = xp[ih * width + iw]
+                                if v > best || v.isNaN { best = v; at = Int32(ih * width + iw); if v.isNaN { break scan } }
                             }
                         }
                         yp[oh * g.outW + ow] = best; ap[oh * g.outW + ow] = at
-                    }
-                }
-            }
-        }
-    }
-
-    /// 2×2 windows at stride 2 without padding or dilation (VGG's pools).
-    static func isPairwise(_ g: ConvGeometry) -> Bool {
-        g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.dilationH == 1 && g.dilationW == 1
-            && g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0
-    }
-
-    /// The 2×2/2 windows, 16 outputs at a time: the same scan as the general loop (taps in row order, the
-    /// first strict maximum wins, the first NaN wins and ends the scan, an all −∞ window keeps argmax −1),
-    /// written as lane selects over the even and odd columns of the window's two rows.
-    static func maxForwardPairwise(_ g: ConvGeometry, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                                   argmax: UnsafeMutablePointer<Int32>) {
-        let hw = g.outH * g.outW, inPlane = g.height * g.width, width = g.width
-        let lanes = SIMD16<Int32>(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
-        Parallel.forEach(g.batch * g.inChannels, grain: 4) { r in
-            for item in r {
-                let xp = x + item * inPlane, yp = y + item * hw, ap = argmax + item * hw
-                for oh in 0..<g.outH {
-                    let top = xp + 2 * oh * width, bottom = top + width
-                    let yRow = yp + oh * g.outW, aRow = ap + oh * g.outW
-                    var ow = 0
-                    while ow + 16 <= g.outW {
-                        let t = UnsafeRawPointer(top + 2 * ow).loadUnaligned(as: SIMD32<Float>.self)
-                        let b = UnsafeRawPointer(bottom + 2 * ow).loadUnaligned(as: SIMD32<Float>.self)
-                        let first = SIMD16<Int32>(repeating: Int32(2 * oh * width + 2 * ow)) &+ lanes
-                        var best = SIMD16<Float>(repeating: -.infinity), at = SIMD16<Int32>(repeating: -1)
-                        var done = SIMDMask<SIMD16<Int32>>()
-                        @inline(__always) func scan(_ v: SIMD16<Float>, _ index: SIMD16<Int32>) {
-                            let isNaN = v .!= v
-                            let take = .!done .& ((v .> best) .| isNaN)
-                            best.replace(with: v, where: take)
-                            at.replace(with: index, where: take)
-                            done = done .| isNaN
-                        }
-                        scan(t.evenHalf, first); scan(t.oddHalf, first &+ 1)
-                        scan(b.evenHalf, first &+ Int32(width)); scan(b.oddHalf, first &+ Int32(width + 1))
-                        UnsafeMutableRawPointer(yRow + ow).storeBytes(of: best, as: SIMD16<Float>.self)
-                        UnsafeMutableRawPointer(aRow + ow).storeBytes(of: at, as: SIMD16<Int32>.self)
-                        ow += 16
-                    }
-                    while ow < g.outW {
-                        var best = -Float.infinity, at: Int32 = -1, done = false
-                        @inline(__always) func scan(_ index: Int) {
-                            let v = xp[index]
-                            if !done && (v > best || v.isNaN) { best = v; at = Int32(index); done = v.isNaN }
-                        }
-                        let corner = 2 * oh * width + 2 * ow
-                        scan(corner); scan(corner + 1); scan(corner + width); scan(corner + width + 1)
-                        yRow[ow] = best; aRow[ow] = at
                         ow += 1
                     }
                 }
             }
         }
+    }
+
+    static func intersection(_ a: Range<Int>, _ b: Range<Int>) -> Range<Int> {
+        let lo = max(a.lowerBound, b.lowerBound), hi = min(a.upperBound, b.upperBound)
+        return lo < hi ? lo..<hi : 0..<0
     }
 
     /// dx = scatter of dy to the argmax positions.

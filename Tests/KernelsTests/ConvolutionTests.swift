@@ -124,32 +124,44 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
-    /// The 2×2/2 fast path (16 windows per vector) keeps the general scan's rules exactly: values and argmax,
-    /// first strict maximum on ties, the first NaN wins, an all −∞ window keeps argmax −1; odd sizes and tails.
-    func testPairwiseMaxPoolKeepsTheScanRules() {
-        let g = ConvGeometry(batch: 2, inChannels: 3, height: 11, width: 71, outChannels: 3, kernel: (2, 2), stride: (2, 2), groups: 3)
-        XCTAssertEqual([g.outH, g.outW], [5, 35])
-        var x = randomArray(g.inShape.reduce(1, *), seed: 7).map { ($0 * 4).rounded() / 4 }  // many ties
-        for i in stride(from: 5, to: x.count, by: 97) { x[i] = .nan }
-        for i in stride(from: 11, to: x.count, by: 89) { x[i] = -.infinity }
-        for (p, (oh, ow)) in [(0, (0, 3)), (1, (2, 20)), (4, (4, 34))] {  // whole windows of −∞, in the vector part and the tail
-            for (i, j) in [(0, 0), (0, 1), (1, 0), (1, 1)] { x[(p * g.height + 2 * oh + i) * g.width + 2 * ow + j] = -.infinity }
+    /// Max pooling's vector runs (16 windows inside the plane, stride 1 or 2) and its one-by-one edges keep the
+    /// same scan rules: values and argmax, first strict maximum on ties, the first NaN wins, an all −∞ window
+    /// keeps argmax −1; VGG's 2×2/2, ResNet's 3×3/2 padded, a stride-1 window, odd sizes and tails.
+    func testMaxPoolKeepsTheScanRules() {
+        let geometries = [
+            ConvGeometry(batch: 2, inChannels: 3, height: 11, width: 71, outChannels: 3, kernel: (2, 2), stride: (2, 2), groups: 3),
+            ConvGeometry(batch: 2, inChannels: 3, height: 13, width: 70, outChannels: 3, kernel: (3, 3), stride: (2, 2), padding: .explicit(1, 1), groups: 3),
+            ConvGeometry(batch: 1, inChannels: 3, height: 9, width: 40, outChannels: 3, kernel: (3, 3), stride: (1, 1), padding: .explicit(1, 1), groups: 3),
+        ]
+        for (n, g) in geometries.enumerated() {
+            var x = randomArray(g.inShape.reduce(1, *), seed: UInt64(7 + n)).map { ($0 * 4).rounded() / 4 }  // many ties
+            for i in stride(from: 5, to: x.count, by: 97) { x[i] = .nan }
+            for i in stride(from: 11, to: x.count, by: 89) { x[i] = -.infinity }
+            // Whole windows of −∞ (2×2/2), in the vector part and the tail.
+            if n == 0 {
+                for (p, (oh, ow)) in [(0, (0, 3)), (1, (2, 20)), (4, (4, 34))] {
+                    for (i, j) in [(0, 0), (0, 1), (1, 0), (1, 1)] { x[(p * g.height + 2 * oh + i) * g.width + 2 * ow + j] = -.infinity }
+                }
+            }
+            var y = [Float](repeating: 0, count: g.outShape.reduce(1, *)), arg = [Int32](repeating: 7, count: y.count)
+            y.withUnsafeMutableBufferPointer { yp in arg.withUnsafeMutableBufferPointer { Pooling.maxForward(g, x: x, y: yp.baseAddress!, argmax: $0.baseAddress!) } }
+            var nans = 0, empty = 0
+            for p in 0..<(g.batch * g.inChannels) { for oh in 0..<g.outH { for ow in 0..<g.outW {
+                var best = -Float.infinity, at: Int32 = -1
+                scan: for i in 0..<g.kernelH { for j in 0..<g.kernelW {
+                    let ih = oh * g.strideH - g.padTop + i, iw = ow * g.strideW - g.padLeft + j
+                    if ih < 0 || ih >= g.height || iw < 0 || iw >= g.width { continue }
+                    let v = x[(p * g.height + ih) * g.width + iw]
+                    if v > best || v.isNaN { best = v; at = Int32(ih * g.width + iw); if v.isNaN { break scan } }
+                } }
+                let o = (p * g.outH + oh) * g.outW + ow
+                XCTAssertEqual(y[o].bitPattern, best.bitPattern, "value, geometry \(n) at \(p) \(oh) \(ow)")
+                XCTAssertEqual(arg[o], at, "argmax, geometry \(n) at \(p) \(oh) \(ow)")
+                if best.isNaN { nans += 1 }; if at == -1 { empty += 1 }
+            } } }
+            XCTAssertGreaterThan(nans, 5, "geometry \(n)")
+            if n == 0 { XCTAssertEqual(empty, 3) }
         }
-        var y = [Float](repeating: 0, count: g.outShape.reduce(1, *)), arg = [Int32](repeating: 7, count: y.count)
-        y.withUnsafeMutableBufferPointer { yp in arg.withUnsafeMutableBufferPointer { Pooling.maxForward(g, x: x, y: yp.baseAddress!, argmax: $0.baseAddress!) } }
-        var nans = 0, empty = 0
-        for p in 0..<(g.batch * g.inChannels) { for oh in 0..<g.outH { for ow in 0..<g.outW {
-            var best = -Float.infinity, at: Int32 = -1
-            scan: for i in 0..<2 { for j in 0..<2 {
-                let index = (2 * oh + i) * g.width + 2 * ow + j, v = x[p * g.height * g.width + index]
-                if v > best || v.isNaN { best = v; at = Int32(index); if v.isNaN { break scan } }
-            } }
-            let o = (p * g.outH + oh) * g.outW + ow
-            XCTAssertEqual(y[o].bitPattern, best.bitPattern, "value at \(p) \(oh) \(ow)")
-            XCTAssertEqual(arg[o], at, "argmax at \(p) \(oh) \(ow)")
-            if best.isNaN { nans += 1 }; if at == -1 { empty += 1 }
-        } } }
-        XCTAssertGreaterThan(nans, 5); XCTAssertEqual(empty, 3)
     }
 
     func testNormalisationKernelsAgainstNaive() {
