@@ -31,15 +31,10 @@ public enum Conv2D {
     /// side by side needs a copy back and columns far larger than the caches; each core running whole images
     /// reaches GEMM speed with neither. `tlab bench conv`, GFLOP/s before → after: 1×1 40→240 @28 forward
     /// 88 → 173, 80→480 @14 128 → 180; ResNet-18 3×3 @28 137 → 166, 3×3/2 @56 105–137 → 158–169, conv1
-    /// 7×7/2 83–101 → 120–126; 3×3 at 14×14 and 7×7 unchanged.
+    /// 7×7/2 83–101 → 120–126; 3×3 at 14×14 and 7×7 unchanged. (Stride-1 3×3s with ≥ 16 channels have since
+    /// moved to `Winograd`, which `forward` and `backward` try first.)
     static func usesPerCoreGEMM(_ g: ConvGeometry) -> Bool {
         g.groups == 1 && !usesDirectGEMM(g)
-    }
-
-    /// Images 0..<batch split into one contiguous range per core, in order.
-    static func perCoreImages(_ batch: Int) -> [Range<Int>] {
-        let parts = min(Parallel.cores, batch)
-        return (0..<parts).map { batch * $0 / parts..<batch * ($0 + 1) / parts }
     }
 
     // MARK: forward
@@ -64,7 +59,7 @@ public enum Conv2D {
             return
         }
         if usesPerCoreGEMM(g) {
-            let parts = perCoreImages(g.batch), kRows = g.inChannels * g.kernelH * g.kernelW
+            let parts = Parallel.contiguousParts(g.batch), kRows = g.inChannels * g.kernelH * g.kernelW
             let colsPerCore = g.isPointwise ? 0 : kRows * hw
             Workspace.shared.with(colsPerCore * parts.count + 1) { scratch in
                 BLASThreads.perCore(parts.count) { r in
@@ -222,7 +217,7 @@ public enum Conv2D {
         if usesPerCoreGEMM(g) {
             // Each core sums its images' dW into its own buffer (the first core straight into dWeight); the
             // buffers are then added in core order, so the result is fixed for a given core count.
-            let parts = perCoreImages(g.batch), kRows = g.inChannels * g.kernelH * g.kernelW, size = g.outChannels * kRows
+            let parts = Parallel.contiguousParts(g.batch), kRows = g.inChannels * g.kernelH * g.kernelW, size = g.outChannels * kRows
             let colsPerCore = g.isPointwise ? 0 : kRows * hw, partials = dWeight == nil ? 0 : (parts.count - 1) * size
             Workspace.shared.with(partials + colsPerCore * parts.count + 1) { scratch in
                 let partial = scratch

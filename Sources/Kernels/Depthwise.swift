@@ -59,7 +59,7 @@ enum Depthwise {
                     let odd = padded + rowStart(pr, phase: (padLeft + 1) % 2) + (padLeft + 1) / 2
                     var c = 0
                     while c + 32 <= width {
-                        let v = UnsafeRawPointer(s + c).loadUnaligned(as: SIMD32<Float>.self)
+                        let v = load32(s + c)
                         store16(v.evenHalf, even + c / 2); store16(v.oddHalf, odd + c / 2); c += 32
                     }
                     while c + 1 < width { even[c / 2] = s[c]; odd[c / 2] = s[c + 1]; c += 2 }

@@ -20,6 +20,13 @@ public enum Parallel {
         }
     }
 
+    /// 0..<count split into one contiguous range per core (fewer when count is smaller), in order: the fixed
+    /// split that per-core partial sums are added back in, so results depend only on the core count.
+    public static func contiguousParts(_ count: Int) -> [Range<Int>] {
+        let parts = min(cores, count)
+        return (0..<parts).map { count * $0 / parts..<count * ($0 + 1) / parts }
+    }
+
     /// Runs `body(i)` for every i in 0..<count across cores; rethrows the first error any call threw.
     public static func forEachIndex(_ count: Int, grain: Int = 1, _ body: (Int) throws -> Void) throws {
         var failure: Error?

@@ -33,8 +33,7 @@ public enum Pooling {
                                 for j in 0..<g.kernelW {
                                     let column = ow * g.strideW - g.padLeft + j * g.dilationW, first = ih * width + column
                                     let v = g.strideW == 1 ? load16(xp + first)
-                                        : column == 0 ? UnsafeRawPointer(xp + first).loadUnaligned(as: SIMD32<Float>.self).evenHalf
-                                        : UnsafeRawPointer(xp + first - 1).loadUnaligned(as: SIMD32<Float>.self).oddHalf
+                                        : column == 0 ? load32(xp + first).evenHalf : load32(xp + first - 1).oddHalf
                                     let isNaN = v .!= v, take = .!done .& ((v .> best) .| isNaN)
                                     best.replace(with: v, where: take)
                                     at.replace(with: SIMD16<Int32>(repeating: Int32(first)) &+ lanes, where: take)

@@ -74,19 +74,12 @@ public enum Winograd {
             maxTiles = chunks.map { $0.images.count * $0.rows.count * width }.max() ?? 0
             maxRows = chunks.map { $0.rows.count }.max() ?? 0
         }
-
-        /// Chunks 0..<count split into one contiguous range per core, in order.
-        var perCore: [Range<Int>] {
-            let parts = min(Parallel.cores, chunks.count)
-            return (0..<parts).map { chunks.count * $0 / parts..<chunks.count * ($0 + 1) / parts }
-        }
     }
 
     // MARK: forward
 
-    /// y = conv3×3(x, weight) + bias, then `activation`; also the input gradient when called by `backward`
-    /// with the flipped filters.
-    public static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    /// y = conv3×3(x, weight) + bias, then `activation`. `Conv2D.forward` is the entry point.
+    static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, activation: Activation = .identity) {
         let filters = 16 * g.outChannels * g.inChannels
         Workspace.shared.with(filters) { u in
@@ -95,10 +88,11 @@ public enum Winograd {
         }
     }
 
-    /// The three stages over transformed filters `u` [16][outC][inC].
+    /// The three stages over transformed filters `u` [16][outC][inC]: the forward pass, and the input gradient
+    /// when `backward` passes the flipped filters and the gradient's geometry.
     static func convolve(_ g: ConvGeometry, x: UnsafePointer<Float>, filters u: UnsafePointer<Float>,
                          bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, activation: Activation) {
-        let tiling = Tiling(g), parts = tiling.perCore
+        let tiling = Tiling(g), parts = Parallel.contiguousParts(tiling.chunks.count)
         let inputScratch = InputScratch(tilesW: tiling.tilesW, rows: tiling.maxRows)
         let v = 16 * g.inChannels * tiling.maxTiles, m = 16 * g.outChannels * tiling.maxTiles + 16
         let outputScratch = 4 * (tiling.maxRows * tiling.tilesW + 16)
@@ -168,13 +162,13 @@ public enum Winograd {
     /// (even, odd, even shifted by one tile, odd shifted), each `rows + 1` × tilesW, plus a padded input row.
     struct InputScratch {
         let tilesW, rows: Int
-        var copy: Int { (rows + 1) * tilesW + 16 }
-        var floats: Int { 8 * copy + 2 * tilesW + 2 + 64 }
+        var copyFloats: Int { (rows + 1) * tilesW + 16 }
+        var floats: Int { 8 * copyFloats + 2 * tilesW + 2 + 64 }
         /// Column copy `k` (0 even, 1 odd, 2 even + 1, 3 odd + 1) of row phase `phase`.
         func copy(_ planes: UnsafeMutablePointer<Float>, phase: Int, _ k: Int) -> UnsafeMutablePointer<Float> {
-            planes + (phase * 4 + k) * copy
+            planes + (phase * 4 + k) * copyFloats
         }
-        func paddedRow(_ planes: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> { planes + 8 * copy }
+        func paddedRow(_ planes: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> { planes + 8 * copyFloats }
     }
 
     /// V[ξ][c][t] (row stride ld) for every input channel of the chunk's tiles.
@@ -235,8 +229,6 @@ public enum Winograd {
         }
     }
 
-    @inline(__always) static func load32(_ p: UnsafePointer<Float>) -> SIMD32<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD32<Float>.self) }
-    @inline(__always) static func store32(_ v: SIMD32<Float>, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD32<Float>.self) }
     /// (a0, b0, a1, b1, …): the inverse of evenHalf / oddHalf.
     @inline(__always) static func interleave(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD32<Float> {
         var r = SIMD32<Float>()
@@ -292,8 +284,8 @@ public enum Winograd {
 
     // MARK: backward
 
-    /// dx (written) and dWeight (accumulated), each when given.
-    public static func backward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+    /// dx (written) and dWeight (accumulated), each when given. `Conv2D.backward` is the entry point.
+    static func backward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, dy: UnsafePointer<Float>,
                                 dx: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?) {
         if let dx {
             Workspace.shared.with(16 * g.outChannels * g.inChannels) { u in
@@ -306,7 +298,8 @@ public enum Winograd {
 
     /// dWeight += Gᵀ·S·G with S[ξ][o][i] = Σ_tiles (A·dY·Aᵀ)[ξ][o] · V[ξ][i], one GEMM over tiles per ξ.
     static func weightGradient(_ g: ConvGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dWeight: UnsafeMutablePointer<Float>) {
-        let tiling = Tiling(g), parts = tiling.perCore
+        let tiling = Tiling(g), parts = Parallel.contiguousParts(tiling.chunks.count)
+        if parts.isEmpty { return }  // an empty batch adds nothing
         let inputScratch = InputScratch(tilesW: tiling.tilesW, rows: tiling.maxRows)
         let v = 16 * g.inChannels * tiling.maxTiles, d = 16 * g.outChannels * tiling.maxTiles
         let gradientScratch = 4 * (tiling.maxRows * tiling.tilesW + 16), sums = 16 * g.outChannels * g.inChannels
@@ -329,7 +322,7 @@ public enum Winograd {
                 }
             }
             // Core 0's sums plus every other core's, in core order.
-            for part in 1..<max(1, parts.count) { addElementwise(scratch, scratch + part * perCore, scratch, count: sums) }
+            for part in 1..<parts.count { addElementwise(scratch, scratch + part * perCore, scratch, count: sums) }
             accumulateFilterGradients(scratch, outChannels: g.outChannels, inChannels: g.inChannels, into: dWeight)
         }
     }
