@@ -134,10 +134,11 @@ extension Activation {
 /// eˣ without a libm call (Cephes' single-precision polynomial after range reduction by ln 2, ~1–2 ulp), so
 /// that softmax, SiLU and sigmoid loops vectorise. Inputs below −87.3 give 0 and above 88.7 give +∞.
 @inline(__always) public func fastExp(_ x: Float) -> Float {
-    if x > 88.72283 { return .infinity }
-    if x < -87.33654 { return 0 }
-    let n = (x * 1.44269504088896341 + 0.5).rounded(.down)
-    var r = x - n * 0.693359375
+    // Range checks as selects on a clamped input, not early returns, so that loops over it if-convert and
+    // vectorise (with early returns they stay scalar). NaN passes both checks and stays NaN.
+    let c = x < -87.33654 ? -87.33654 : (x > 88.72283 ? 88.72283 : x)
+    let n = (c * 1.44269504088896341 + 0.5).rounded(.down)
+    var r = c - n * 0.693359375
     r = r + n * 2.12194440e-4
     var p: Float = 1.9875691500e-4
     p = p * r + 1.3981999507e-3
@@ -146,7 +147,8 @@ extension Activation {
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     let e = p * r * r + r + 1
-    return e * Float(bitPattern: UInt32(truncatingIfNeeded: Int32(n) + 127) << 23)
+    let y = e * Float(bitPattern: UInt32(truncatingIfNeeded: Int32(n) + 127) << 23)
+    return x > 88.72283 ? .infinity : (x < -87.33654 ? 0 : y)
 }
 
 /// erf(x) as a rational function of x² on [−4, 4] (clamped outside, where |erf| = 1 to float precision):

@@ -67,9 +67,12 @@ public enum Reduce {
             var a = load16(p)
             var nan = a .!= a
             i = 16
-            while i + 16 <= count { let v = load16(p + i); a = pointwiseMax(a, v); nan .|= v .!= v; i += 16 }
+            // Compare-and-blend rather than pointwiseMax and SIMD's max(), which compile lane by lane.
+            while i + 16 <= count { let v = load16(p + i); a.replace(with: v, where: v .> a); nan .|= v .!= v; i += 16 }
             if any(nan) { return .nan }
-            m = a.max()
+            var h8 = a.lowHalf; h8.replace(with: a.highHalf, where: a.highHalf .> h8)
+            var h4 = h8.lowHalf; h4.replace(with: h8.highHalf, where: h8.highHalf .> h4)
+            m = Swift.max(Swift.max(h4[0], h4[1]), Swift.max(h4[2], h4[3]))
         }
         while i < count { let v = p[i]; if v.isNaN { return .nan }; if v > m { m = v }; i += 1 }
         return m

@@ -68,6 +68,27 @@ final class FastMathTests: XCTestCase {
         XCTAssertLessThan(worstExp, 3e-7, "fastExp within ~2 ulp")
         XCTAssertLessThan(worstErf, 5e-7)
         XCTAssertEqual(fastExp(-100), 0); XCTAssertEqual(fastExp(100), .infinity); XCTAssertEqual(fastExp(0), 1)
+        XCTAssertEqual(fastExp(-.infinity), 0); XCTAssertEqual(fastExp(.infinity), .infinity)
+        XCTAssertTrue(fastExp(.nan).isNaN, "NaN stays NaN through the selects")
+        XCTAssertTrue(fastExp(88).isFinite); XCTAssertGreaterThan(fastExp(-87.3), 0)
+    }
+
+    /// The softmax rows attention runs between its GEMMs (vector exp, then a vector scale), at every tail
+    /// length up to 40 and ViT's 197, against double precision; a −∞ score gets exactly 0, a NaN poisons its row.
+    func testSoftmaxRowsMatchDoublePrecisionAtEveryTailLength() {
+        var g = SeededGenerator(seed: 11)
+        for width in Array(1...40) + [197] {
+            var x = (0..<width).map { _ in Float.random(in: -30...30, using: &g) }
+            if width > 3 { x[width / 2] = -.infinity }
+            var y = [Float](repeating: .nan, count: width)
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { SoftmaxKernel.row(xp.baseAddress!, $0.baseAddress!, width: width) } }
+            let m = Double(x.max()!), e = x.map { Foundation.exp(Double($0) - m) }, total = e.reduce(0, +)
+            for i in 0..<width { XCTAssertEqual(Double(y[i]), e[i] / total, accuracy: 1e-6, "width \(width), entry \(i)") }
+            if width > 3 { XCTAssertEqual(y[width / 2], 0) }
+            x[0] = .nan
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { SoftmaxKernel.row(xp.baseAddress!, $0.baseAddress!, width: width) } }
+            XCTAssertTrue(y.allSatisfy(\.isNaN), "width \(width): a NaN score makes the whole row NaN")
+        }
     }
 }
 
