@@ -53,19 +53,22 @@ public enum Winograd {
 
         init(_ g: ConvGeometry) {
             tilesH = (g.outH + 1) / 2; tilesW = (g.outW + 1) / 2
-            // ~1000 tiles per chunk, fewer when the channel counts make V and M large.
-            let budget = 4 << 20
-            let target = max(64, min(1024, budget / (16 * (g.inChannels + g.outChannels))))
+            // Chunk sizes measured on ResNet-18's four 3×3 shapes (docs/benchmarks.md, 2026-12-04): an image
+            // of up to 256 tiles is one chunk; a larger one is cut into bands of tile rows of about 160 tiles
+            // (56×56 at 64 channels: 140-tile bands ran 1.2× faster than whole images); images under 32 tiles
+            // go together up to 256 tiles, as with fewer the 16 GEMMs (each re-reading its U) lose more than
+            // a cache-sized chunk gains.
+            let band = 160
             let perImage = tilesH * tilesW
             var chunks: [Chunk] = []
-            if perImage >= target {
-                let rows = max(1, target / tilesW)
+            if perImage >= 32 {
+                let rows = perImage <= 256 ? tilesH : max(1, band / tilesW)
                 for n in 0..<g.batch {
                     var r = 0
                     while r < tilesH { chunks.append(Chunk(images: n..<n + 1, rows: r..<min(tilesH, r + rows))); r += rows }
                 }
             } else {
-                let images = max(1, min(target / perImage, (g.batch + Parallel.cores - 1) / Parallel.cores))
+                let images = max(1, min(256 / perImage, (g.batch + Parallel.cores - 1) / Parallel.cores))
                 var n = 0
                 while n < g.batch { chunks.append(Chunk(images: n..<min(g.batch, n + images), rows: 0..<tilesH)); n += images }
             }

@@ -30,7 +30,7 @@ final class ConvolutionTests: XCTestCase {
         Case(n: 3, cin: 6, cout: 5, h: 7, w: 9, k: 1, s: 1, d: 1, groups: 1, padding: .explicit(0, 0), label: "pointwise small map (per-core GEMMs, dW summed across cores)"),
         Case(n: 1, cin: 4, cout: 3, h: 5, w: 5, k: 1, s: 1, d: 1, groups: 1, padding: .explicit(0, 0), label: "pointwise small map, one image"),
         Case(n: 3, cin: 16, cout: 17, h: 7, w: 9, k: 3, s: 1, d: 1, groups: 1, padding: .explicit(1, 1), label: "Winograd: odd map (half tiles), several images per chunk"),
-        Case(n: 1, cin: 16, cout: 16, h: 70, w: 72, k: 3, s: 1, d: 1, groups: 1, padding: .same, label: "Winograd: one image in two bands of tile rows"),
+        Case(n: 1, cin: 16, cout: 16, h: 70, w: 72, k: 3, s: 1, d: 1, groups: 1, padding: .same, label: "Winograd: one image in bands of 4 tile rows, the last one 3"),
         Case(n: 3, cin: 20, cout: 16, h: 6, w: 5, k: 3, s: 1, d: 1, groups: 1, padding: .explicit(0, 0), label: "Winograd: no padding (input gradient padded by 2)"),
         Case(n: 2, cin: 16, cout: 18, h: 5, w: 6, k: 3, s: 1, d: 1, groups: 1, padding: .explicit(2, 2), label: "Winograd: padding 2 (input gradient unpadded)"),
         Case(n: 5, cin: 32, cout: 24, h: 14, w: 14, k: 3, s: 1, d: 1, groups: 1, padding: .explicit(1, 1), label: "Winograd: 14x14, chunks split across cores"),
