@@ -129,16 +129,19 @@ public enum Winograd {
         // Filter (o, i) of lane l in run (r, c0), as an offset into weight.
         let laneStride = flipped ? inChannels * 9 : 9
         Parallel.forEach(rows, grain: 8) { range in
+            // The 16 filters' taps transposed to tap-major (9 × 16 floats) with plain copies, then read as
+            // vectors: inserting lanes one by one into a SIMD16 compiles to a store and reload per lane.
+            let taps = UnsafeMutablePointer<Float>.allocate(capacity: 9 * 16)
+            defer { taps.deallocate() }
+            taps.initialize(repeating: 0, count: 9 * 16)
             for r in range {
                 var c0 = 0
                 while c0 < columns {
                     let lanes = min(16, columns - c0)
                     let first = weight + (flipped ? c0 * inChannels + r : r * inChannels + c0) * 9
+                    for l in 0..<lanes { for t in 0..<9 { taps[t * 16 + l] = first[l * laneStride + t] } }
                     @inline(__always) func tap(_ a: Int, _ b: Int) -> SIMD16<Float> {
-                        let t = flipped ? (2 - a) * 3 + (2 - b) : a * 3 + b
-                        var v = SIMD16<Float>()
-                        for l in 0..<lanes { v[l] = first[l * laneStride + t] }
-                        return v
+                        load16(taps + (flipped ? (2 - a) * 3 + (2 - b) : a * 3 + b) * 16)
                     }
                     // G·g, column b: (g0, (g0 + g1 + g2)/2, (g0 − g1 + g2)/2, g2) down the rows.
                     @inline(__always) func column(_ b: Int) -> (SIMD16<Float>, SIMD16<Float>, SIMD16<Float>, SIMD16<Float>) {
