@@ -36,21 +36,21 @@ public enum AttentionKernel {
                                 dMixed: UnsafePointer<Float>, dPacked: UnsafeMutablePointer<Float>) {
         let t = s.tokens, dh = s.headDim, dim = s.dim, ld = s.packedWidth, scale = s.scale
         BLASThreads.perCore(s.batch * s.heads) { range in
-            // Each task owns its dP scratch: tasks run at the same time.
-            let dScores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
-            defer { dScores.deallocate() }
-            for item in range {
-                let n = item / s.heads, h = item % s.heads
-                let q = packed + n * t * ld + h * dh, dq = dPacked + n * t * ld + h * dh
-                let p = probabilities + item * t * t
-                let dOut = dMixed + n * t * dim + h * dh
-                // dV = Pᵀ·dO, dP = dO·Vᵀ
-                sgemm(transA: true, m: t, n: dh, k: t, a: p, lda: t, b: dOut, ldb: dim, c: dq + 2 * dim, ldc: ld)
-                sgemm(transB: true, m: t, n: t, k: dh, a: dOut, lda: dim, b: q + 2 * dim, ldb: ld, c: dScores, ldc: t)
-                for r in 0..<t { SoftmaxKernel.rowBackward(p + r * t, dScores + r * t, dScores + r * t, width: t) }
-                // dQ = scale·dS·K, dK = scale·dSᵀ·Q
-                sgemm(m: t, n: dh, k: t, alpha: scale, a: dScores, lda: t, b: q + dim, ldb: ld, c: dq, ldc: ld)
-                sgemm(transA: true, m: t, n: dh, k: t, alpha: scale, a: dScores, lda: t, b: q, ldb: ld, c: dq + dim, ldc: ld)
+            // Each task owns its dP scratch (tasks run at the same time), from the pool, as a training step allocates nothing new.
+            Workspace.shared.with(t * t) { dScores in
+                for item in range {
+                    let n = item / s.heads, h = item % s.heads
+                    let q = packed + n * t * ld + h * dh, dq = dPacked + n * t * ld + h * dh
+                    let p = probabilities + item * t * t
+                    let dOut = dMixed + n * t * dim + h * dh
+                    // dV = Pᵀ·dO, dP = dO·Vᵀ
+                    sgemm(transA: true, m: t, n: dh, k: t, a: p, lda: t, b: dOut, ldb: dim, c: dq + 2 * dim, ldc: ld)
+                    sgemm(transB: true, m: t, n: t, k: dh, a: dOut, lda: dim, b: q + 2 * dim, ldb: ld, c: dScores, ldc: t)
+                    for r in 0..<t { SoftmaxKernel.rowBackward(p + r * t, dScores + r * t, dScores + r * t, width: t) }
+                    // dQ = scale·dS·K, dK = scale·dSᵀ·Q
+                    sgemm(m: t, n: dh, k: t, alpha: scale, a: dScores, lda: t, b: q + dim, ldb: ld, c: dq, ldc: ld)
+                    sgemm(transA: true, m: t, n: dh, k: t, alpha: scale, a: dScores, lda: t, b: q, ldb: ld, c: dq + dim, ldc: ld)
+                }
             }
         }
     }

@@ -148,17 +148,12 @@ public enum SoftmaxKernel {
     @inline(__always) public static func row(_ p: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, width: Int) {
         let mx = Reduce.max(p, count: width)
         for q in 0..<width { o[q] = fastExp(p[q] - mx) }
-        let inv = 1 / Reduce.sum(o, count: width), v = SIMD16<Float>(repeating: inv)
-        var q = 0
-        while q + 16 <= width { store16(load16(o + q) * v, o + q); q += 16 }
-        while q < width { o[q] *= inv; q += 1 }
+        let inv = 1 / Reduce.sum(o, count: width); for q in 0..<width { o[q] *= inv }
     }
 
     @inline(__always) public static func rowBackward(_ p: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ o: UnsafeMutablePointer<Float>, width: Int) {
-        let dot = Reduce.dot(p, g, count: width), d = SIMD16<Float>(repeating: dot)
-        var q = 0
-        while q + 16 <= width { store16(load16(p + q) * (load16(g + q) - d), o + q); q += 16 }
-        while q < width { o[q] = p[q] * (g[q] - dot); q += 1 }
+        let dot = Reduce.dot(p, g, count: width)
+        for q in 0..<width { o[q] = p[q] * (g[q] - dot) }
     }
 
     public static func forward(x: UnsafePointer<Float>, rows: Int, width: Int, y: UnsafeMutablePointer<Float>) {

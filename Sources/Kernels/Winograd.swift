@@ -53,7 +53,7 @@ public enum Winograd {
 
         init(_ g: ConvGeometry) {
             tilesH = (g.outH + 1) / 2; tilesW = (g.outW + 1) / 2
-            // Chunk sizes measured on ResNet-18's four 3×3 shapes (docs/benchmarks.md, 2026-12-04): an image
+            // Chunk sizes measured on ResNet-18's four 3×3 shapes (docs/decisions.md, 2026-12-04): an image
             // of up to 256 tiles is one chunk; a larger one is cut into bands of tile rows of about 160 tiles
             // (56×56 at 64 channels: 140-tile bands ran 1.2× faster than whole images); images under 32 tiles
             // go together up to 256 tiles, as with fewer the 16 GEMMs (each re-reading its U) lose more than
