@@ -137,7 +137,14 @@ enum Depthwise {
                             for k in 0..<tap.count { acc.addProduct(SIMD16(repeating: w[k]), load16(base + tap[k])) }
                             store16(acc, out + 16 * v)
                         }
-                        for oh in 0..<outH { activation.apply(from: out + oh * layout.phaseWidth, to: yp + oh * outW, count: outW) }
+                        if activation == .silu || activation == .sigmoid {
+                            // Rows of 7 or 14 would leave most values to the vector loop's tail: copy the rows out,
+                            // then run the activation over the whole plane.
+                            for oh in 0..<outH { (yp + oh * outW).update(from: out + oh * layout.phaseWidth, count: outW) }
+                            activation.apply(from: yp, to: yp, count: outPlane)
+                        } else {
+                            for oh in 0..<outH { activation.apply(from: out + oh * layout.phaseWidth, to: yp + oh * outW, count: outW) }
+                        }
                     }
                 }
             }

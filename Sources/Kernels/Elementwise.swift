@@ -38,6 +38,19 @@ public enum Activation: String, Codable, CaseIterable, Sendable {
         }
     }
 
+    /// SiLU or sigmoid on 16 lanes, bit-identical to `value` (see `fastExp`'s vector form); other cases are
+    /// not called with it. A switch on a constant case, not a closure: closures passed to the loops below
+    /// stayed calls, and SIMD16 through a call runs as 128-bit pieces via the stack.
+    @_transparent public func lanes(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        self == .silu ? x / (1 + fastExp(-x)) : 1 / (1 + fastExp(-x))
+    }
+
+    /// f'(x) · dy on 16 lanes for SiLU or sigmoid, bit-identical to `derivative(x) * dy`.
+    @_transparent public func derivativeLanes(_ x: SIMD16<Float>, _ dy: SIMD16<Float>) -> SIMD16<Float> {
+        let s = 1 / (1 + fastExp(-x))
+        return (self == .silu ? s * (1 + x * (1 - s)) : s * (1 - s)) * dy
+    }
+
     /// y = f(x), elementwise over `count` values; `y` may alias `x`.
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
@@ -48,9 +61,9 @@ public enum Activation: String, Codable, CaseIterable, Sendable {
         case .gelu:
             Parallel.forEach(count, grain: 1 << 14) { r in for i in r { let v = x[i]; y[i] = 0.5 * v * (1 + fastErf(v * 0.70710678118654752)) } }
         case .silu:
-            Parallel.forEach(count, grain: 1 << 14) { r in for i in r { let v = x[i]; y[i] = v / (1 + fastExp(-v)) } }
+            Parallel.forEach(count, grain: 1 << 14) { r in map16(x, y, r.lowerBound, r.upperBound, .silu) }
         case .sigmoid:
-            Parallel.forEach(count, grain: 1 << 14) { r in for i in r { y[i] = 1 / (1 + fastExp(-x[i])) } }
+            Parallel.forEach(count, grain: 1 << 14) { r in map16(x, y, r.lowerBound, r.upperBound, .sigmoid) }
         default:
             let f = self
             Parallel.forEach(count, grain: 1 << 13) { r in for i in r { y[i] = f.value(x[i]) } }
@@ -66,11 +79,15 @@ public enum Activation: String, Codable, CaseIterable, Sendable {
             Parallel.forEach(count, grain: 1 << 15) { r in for i in r { dx[i] = (x[i] > 0 && x[i] < 6) ? dy[i] : 0 } }
         // A constant case per loop, so that the inlined `derivative` loses its switch and the loop compiles to vector code.
         case .silu:
-            Parallel.forEach(count, grain: 1 << 14) { r in for i in r { dx[i] = Activation.silu.derivative(x[i]) * dy[i] } }
+            Parallel.forEach(count, grain: 1 << 14) { r in
+                map16Derivative(x, dy, dx, r.lowerBound, r.upperBound, .silu)
+            }
         case .gelu:
             Parallel.forEach(count, grain: 1 << 14) { r in for i in r { dx[i] = Activation.gelu.derivative(x[i]) * dy[i] } }
         case .sigmoid:
-            Parallel.forEach(count, grain: 1 << 14) { r in for i in r { dx[i] = Activation.sigmoid.derivative(x[i]) * dy[i] } }
+            Parallel.forEach(count, grain: 1 << 14) { r in
+                map16Derivative(x, dy, dx, r.lowerBound, r.upperBound, .sigmoid)
+            }
         default:
             let f = self
             Parallel.forEach(count, grain: 1 << 13) { r in for i in r { dx[i] = f.derivative(x[i]) * dy[i] } }
@@ -87,7 +104,8 @@ extension Activation {
         case .identity: if UnsafePointer(dst) != src { dst.update(from: src, count: count) }
         case .relu: for q in 0..<count { dst[q] = max(src[q], 0) }
         case .relu6: for q in 0..<count { dst[q] = min(max(src[q], 0), 6) }
-        case .silu: for q in 0..<count { let v = src[q]; dst[q] = v / (1 + fastExp(-v)) }
+        case .silu: map16(src, dst, 0, count, .silu)
+        case .sigmoid: map16(src, dst, 0, count, .sigmoid)
         default: for q in 0..<count { dst[q] = value(src[q]) }
         }
     }
@@ -147,8 +165,68 @@ extension Activation {
     p = p * r + 1.6666665459e-1
     p = p * r + 5.0000001201e-1
     let e = p * r * r + r + 1
-    let y = e * Float(bitPattern: UInt32(truncatingIfNeeded: Int32(n) + 127) << 23)
+    // 2ⁿ built from n's own bits: n + 127 is a whole number in 1…255, so adding 2²³ leaves it in the low
+    // mantissa bits, which the shift moves into the exponent. A Float → Int32 conversion here (`Int32(n)`)
+    // carries a range trap that kept every loop over fastExp scalar and branchy.
+    let y = e * Float(bitPattern: (n + 127 + 8388608).bitPattern << 23)
     return x > 88.72283 ? .infinity : (x < -87.33654 ? 0 : y)
+}
+
+/// `fastExp` on 16 lanes: the scalar function's operations lane by lane (bit-identical), written as vector
+/// code because LLVM turns the scalar version's range selects into branches around the polynomial, which
+/// keeps every loop over it scalar (EfficientNet-B0's SiLU loops were half of its forward time).
+@_transparent public func fastExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    let lo = SIMD16<Float>(repeating: -87.33654), hi = SIMD16<Float>(repeating: 88.72283)
+    let c = x.replacing(with: hi, where: x .> hi).replacing(with: lo, where: x .< lo)
+    // floor(t) as round-to-nearest (adding and removing 1.5·2²³, exact for |t| < 2²²) minus one where that
+    // rounded up: the value `rounded(.down)` gives, without the stdlib's lane-by-lane loop.
+    let t = c * 1.44269504088896341 + 0.5, magic = SIMD16<Float>(repeating: 12582912)
+    let nearest = (t + magic) - magic
+    let n = nearest.replacing(with: nearest - 1, where: nearest .> t)
+    var r = c - n * 0.693359375
+    r = r + n * 2.12194440e-4
+    var p = SIMD16<Float>(repeating: 1.9875691500e-4)
+    p = p * r + 1.3981999507e-3
+    p = p * r + 8.3334519073e-3
+    p = p * r + 4.1665795894e-2
+    p = p * r + 1.6666665459e-1
+    p = p * r + 5.0000001201e-1
+    let e = p * r * r + r + 1
+    let y = e * unsafeBitCast(unsafeBitCast(n + 127 + 8388608, to: SIMD16<UInt32>.self) &<< 23, to: SIMD16<Float>.self)
+    return y.replacing(with: 0, where: x .< lo).replacing(with: .infinity, where: x .> hi)
+}
+
+/// y[i] = f(x[i]) for i in lower..<upper (f: SiLU or sigmoid), 16 lanes at a time; the last partial group goes
+/// through a 16-float buffer, so every element takes the vector path (a depthwise kernel calls this per output
+/// row of 7 or 14 values); y may alias x.
+@_transparent func map16(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ lower: Int, _ upper: Int, _ f: Activation) {
+    var i = lower
+    while i + 16 <= upper { store16(f.lanes(load16(x + i)), y + i); i += 16 }
+    guard i < upper else { return }
+    var buffer = SIMD16<Float>()
+    withUnsafeMutableBytes(of: &buffer) { raw in
+        let t = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+        t.update(from: x + i, count: upper - i)
+        store16(f.lanes(load16(t)), t)
+        (y + i).update(from: t, count: upper - i)
+    }
+}
+
+/// dx[i] = f'(x[i]) · dy[i] for i in lower..<upper, as `map16`; dx may alias dy.
+@_transparent func map16Derivative(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                                   _ lower: Int, _ upper: Int, _ f: Activation) {
+    var i = lower
+    while i + 16 <= upper { store16(f.derivativeLanes(load16(x + i), load16(dy + i)), dx + i); i += 16 }
+    guard i < upper else { return }
+    var a = SIMD16<Float>(), b = SIMD16<Float>()
+    withUnsafeMutableBytes(of: &a) { ra in
+        withUnsafeMutableBytes(of: &b) { rb in
+            let ta = ra.baseAddress!.assumingMemoryBound(to: Float.self), tb = rb.baseAddress!.assumingMemoryBound(to: Float.self)
+            ta.update(from: x + i, count: upper - i); tb.update(from: dy + i, count: upper - i)
+            store16(f.derivativeLanes(load16(ta), load16(tb)), ta)
+            (dx + i).update(from: ta, count: upper - i)
+        }
+    }
 }
 
 /// erf(x) as a rational function of x² on [−4, 4] (clamped outside, where |erf| = 1 to float precision):

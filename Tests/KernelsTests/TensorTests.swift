@@ -56,6 +56,59 @@ final class TensorTests: XCTestCase {
 }
 
 final class FastMathTests: XCTestCase {
+    /// fastExp as it was before 2ⁿ came from n's bits (with a Float → Int32 conversion): the reference bits.
+    func conversionExp(_ x: Float) -> Float {
+        guard !x.isNaN else { return .nan }   // Int32(NaN) traps outside -Ounchecked (Kernels' build gave NaN)
+        let c = x < -87.33654 ? -87.33654 : (x > 88.72283 ? 88.72283 : x)
+        let n = (c * 1.44269504088896341 + 0.5).rounded(.down)
+        var r = c - n * 0.693359375
+        r = r + n * 2.12194440e-4
+        var p: Float = 1.9875691500e-4
+        p = p * r + 1.3981999507e-3
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        let e = p * r * r + r + 1
+        let y = e * Float(bitPattern: UInt32(truncatingIfNeeded: Int32(n) + 127) << 23)
+        return x > 88.72283 ? .infinity : (x < -87.33654 ? 0 : y)
+    }
+
+    func same(_ a: Float, _ b: Float) -> Bool { a.isNaN ? b.isNaN : a.bitPattern == b.bitPattern }
+
+    /// The scalar fastExp, its 16-lane form and the SiLU / sigmoid loops built on it agree bit for bit (every
+    /// lane, every tail length a parallel chunk leaves), including the range ends, ±∞ and NaN.
+    func testVectorFastExpAndActivationLoopsGiveTheScalarBits() {
+        var xs: [Float] = (0...40000).map { Float(-100 + 200 * Double($0) / 40000) }
+        xs += [-.infinity, .infinity, .nan, -87.33654, 88.72283, -87.33655, 88.72284, 0, -0, 1e-30, -1e-30, 0.5, -0.5,
+               .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude]
+        for x in xs { XCTAssertTrue(same(fastExp(x), conversionExp(x)), "fastExp(\(x))") }
+        var i = 0
+        while i + 16 <= xs.count {
+            var v = SIMD16<Float>()
+            for l in 0..<16 { v[l] = xs[i + l] }
+            let e = fastExp(v), s = Activation.silu.lanes(v), g = Activation.sigmoid.lanes(v)
+            for l in 0..<16 {
+                XCTAssertTrue(same(e[l], fastExp(xs[i + l])), "lane \(l) of exp at \(xs[i + l])")
+                XCTAssertTrue(same(s[l], Activation.silu.value(xs[i + l])), "SiLU at \(xs[i + l])")
+                XCTAssertTrue(same(g[l], Activation.sigmoid.value(xs[i + l])), "sigmoid at \(xs[i + l])")
+            }
+            i += 16
+        }
+        let dy = xs.indices.map { Float($0 % 7) - 3 }
+        for f in [Activation.silu, .sigmoid] {
+            for n in [xs.count, 17, 15, 1] {
+                var y = [Float](repeating: 0, count: n), dx = [Float](repeating: 0, count: n)
+                f.forward(xs, &y, count: n)
+                f.backward(x: xs, dy: dy, dx: &dx, count: n)
+                for q in 0..<n {
+                    XCTAssertTrue(same(y[q], f.value(xs[q])), "\(f) forward at \(xs[q]), n \(n)")
+                    XCTAssertTrue(same(dx[q], f.derivative(xs[q]) * dy[q]), "\(f) backward at \(xs[q]), n \(n)")
+                }
+            }
+        }
+    }
+
     func testFastExpAndErfAgainstLibm() {
         var worstExp = 0.0, worstErf = 0.0
         for i in 0...20000 {
