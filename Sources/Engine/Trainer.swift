@@ -39,6 +39,8 @@ final class Trainer {
     /// The validation images' activations after the run's fixed prefix (`validationPrefixEnd` children),
     /// kept from the first validation for every later one.
     private var validationPrefix: Tensor?
+    /// Every image's evaluation crop, kept from its first decode for later epochs (runs without random crops).
+    private let resizedImages: ResizedImageCache?
 
     var backbone: Backbone? { inputs.backbone }
     /// What the trainable part of the backbone runs on the inputs: all of it, the part after a cached
@@ -69,6 +71,11 @@ final class Trainer {
         groups.append(ParameterGroup(name: "head", parameters: head.parameters, learningRate: Float(config.head.learningRate), weightDecay: wd))
         self.groups = groups
         optimizer = config.optimizer == .sgd ? SGD(groups: groups, momentum: Float(config.momentum)) : AdamW(groups: groups)
+        if case .images(_, let crop, let augmentation) = inputs, augmentation.cropScale == nil {
+            resizedImages = ResizedImageCache(resize: crop, crop: crop)
+        } else {
+            resizedImages = nil
+        }
         progress = TrainingProgress(order: trainIdx, generator: generator)
         progress.layerGenerators = stochasticLayers.map(\.generator)
     }
@@ -114,7 +121,7 @@ final class Trainer {
         case .images(let net, let crop, let augmentation):
             let pre = net.spec.preprocessing
             return try ImageBatch.load(idx.map { samples[$0].path }, resizeShorterSide: crop, crop: crop, mean: pre.mean, std: pre.std,
-                                       augmentation: augmentSeeds == nil ? nil : augmentation, seeds: augmentSeeds)
+                                       augmentation: augmentSeeds == nil ? nil : augmentation, seeds: augmentSeeds, cache: resizedImages)
         }
     }
 

@@ -36,7 +36,22 @@ public struct Augmentation: Equatable, Sendable {
         } else {
             v = Preprocess.resizeCentreCrop(image, resizeShorterSide: resize, crop: size)
         }
+        return applyAfterCrop(v, size: size, generator: &g)
+    }
+
+    /// True when nothing follows the evaluation crop but flips (`ImageBatch` then flips while it copies).
+    public var isFlipsOnly: Bool { cropScale == nil && rotationDegrees == 0 && brightness == 0 && contrast == 0 }
+
+    /// The flips of one image, drawn from `generator` as `apply` draws them (horizontal first).
+    public func drawFlips(_ g: inout SeededGenerator) -> (horizontal: Bool, vertical: Bool) {
         let h = horizontalFlip && g.nextFloat() < 0.5, vf = verticalFlip && g.nextFloat() < 0.5
+        return (h, vf)
+    }
+
+    /// Everything after the crop: flips, rotation, brightness, contrast, drawn from `generator` in that order.
+    public func applyAfterCrop(_ cropped: [Float], size: Int, generator g: inout SeededGenerator) -> [Float] {
+        var v = cropped
+        let (h, vf) = drawFlips(&g)
         if h || vf { v = Self.flipped(v, size: size, horizontal: h, vertical: vf) }
         if rotationDegrees > 0 {
             let angle = (g.nextFloat() * 2 - 1) * rotationDegrees
