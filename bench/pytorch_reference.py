@@ -11,8 +11,13 @@
 
 Prints the same JSON lines as `tlab bench ... --json`, so the two can be put side by side.
 """
-import argparse, json, resource, time
+import argparse, json, os, resource, time
 import torch
+
+# PyTorch's CPU tuning guide recommends TCMalloc (or jemalloc) over glibc malloc; on this VM glibc hands
+# large tensors back to the kernel and every pass pays the page faults again (Lite0 forward ~3x slower).
+# compare.sh runs each measurement both ways; the allocator is part of the implementation's name.
+IMPL = "pytorch+tcmalloc" if "tcmalloc" in os.environ.get("LD_PRELOAD", "") else "pytorch"
 
 CONV_CASES = [  # net, layer, cin, cout, k, stride, hw, groups, padding ("same" = TF SAME)
     ("resnet18", "conv1 7x7/2", 3, 64, 7, 2, 224, 1, 3),
@@ -50,7 +55,7 @@ def bench_gemm(args):
     n = args.n
     a, b = torch.rand(n, n), torch.rand(n, n)
     t = best_time(lambda: torch.mm(a, b), args.reps)
-    print(json.dumps({"bench": "gemm", "impl": "pytorch", "n": n, "gflops": round(2 * n ** 3 / t / 1e9, 1)}))
+    print(json.dumps({"bench": "gemm", "impl": IMPL, "n": n, "gflops": round(2 * n ** 3 / t / 1e9, 1)}))
 
 
 def bench_conv(args):
@@ -71,7 +76,7 @@ def bench_conv(args):
             tf = best_time(run, args.reps)
         out = run(); g = torch.randn_like(out)
         tb = best_time(lambda: torch.autograd.grad(out, [x, conv.weight], g, retain_graph=True), args.reps)
-        print(json.dumps({"bench": "conv", "impl": "pytorch", "net": net, "layer": name, "batch": args.batch,
+        print(json.dumps({"bench": "conv", "impl": IMPL, "net": net, "layer": name, "batch": args.batch,
                           "forward_gflops": round(flops / tf / 1e9, 1), "backward_gflops": round(2 * flops / tb / 1e9, 1),
                           "forward_ms": round(tf * 1000, 2), "backward_ms": round(tb * 1000, 2)}))
 
@@ -111,7 +116,7 @@ def elpv_feature_extraction(args):
     truth = labels[va]
     acc = float((pred == truth).float().mean())
     binary = float(((pred >= 2) == (truth >= 2)).float().mean())
-    print(json.dumps({"bench": "elpv-feature-extraction", "impl": "pytorch", "features_s": round(t_feat, 1),
+    print(json.dumps({"bench": "elpv-feature-extraction", "impl": IMPL, "features_s": round(t_feat, 1),
                       "wall_s": round(time.perf_counter() - t0, 1), "val_acc": round(acc, 4), "val_acc_binary": round(binary, 4)}))
 
 
@@ -169,13 +174,13 @@ def elpv_fine_tune_top(args):
         pred = logits.argmax(1)
         acc = float((pred == truth).float().mean())
         binary = float(((pred >= 2) == (truth >= 2)).float().mean())
-        row = {"bench": "elpv-fine-tune-top", "impl": "pytorch", "epoch": epoch, "train_loss": round(total / steps, 4),
+        row = {"bench": "elpv-fine-tune-top", "impl": IMPL, "epoch": epoch, "train_loss": round(total / steps, 4),
                "val_loss": round(val_loss, 4), "val_acc": round(acc, 4), "val_acc_binary": round(binary, 4),
                "elapsed_s": round(time.perf_counter() - t0, 1)}
         print(json.dumps(row), flush=True)
         if best is None or val_loss < best["val_loss"]:
             best = row
-    print(json.dumps({"bench": "elpv-fine-tune-top", "impl": "pytorch", "final_val_acc": acc, "final_val_acc_binary": binary,
+    print(json.dumps({"bench": "elpv-fine-tune-top", "impl": IMPL, "final_val_acc": acc, "final_val_acc_binary": binary,
                       "best_epoch": best["epoch"], "best_val_acc": best["val_acc"], "best_val_acc_binary": best["val_acc_binary"],
                       "wall_s": round(time.perf_counter() - t0, 1)}), flush=True)
 
@@ -222,7 +227,7 @@ def bench_backbone(args, train):
             t = best_time(lambda: features(x), args.reps)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"backbone": args.backbone, "mode": "train" if train else "forward", "res": args.res, "batch": args.batch,
-                      "frozen": [args.freeze] if args.freeze else [], "img_per_s": round(args.batch / t, 2), "peak_rss_mb": round(rss), "impl": "pytorch",
+                      "frozen": [args.freeze] if args.freeze else [], "img_per_s": round(args.batch / t, 2), "peak_rss_mb": round(rss), "impl": IMPL,
                       "threads": torch.get_num_threads()}))
 
 
