@@ -144,7 +144,9 @@ public enum Pooling {
     public static func globalAvgForward(planes: Int, planeSize: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         let inv = 1 / Float(planeSize)
         Parallel.forEach(planes, grain: 16) { r in
-            for p in r { let xp = x + p * planeSize; var s: Float = 0; for q in 0..<planeSize { s += xp[q] }; y[p] = s * inv }
+            // Vector partial sums (a serial float sum never vectorises): squeeze-excitation pools every block's
+            // expanded activations through here.
+            for p in r { y[p] = Reduce.sum(x + p * planeSize, count: planeSize) * inv }
         }
     }
 
