@@ -20,16 +20,16 @@ public enum ImageBatch {
             let out = x.data + i * 3 * plane
             if let cache {
                 let e = try cache.entry(paths[i])
-                var g = SeededGenerator(seed: seeds?[i] ?? 0)
-                guard let augmentation, !augmentation.isFlipsOnly else {
-                    let flips = augmentation.map { $0.drawFlips(&g) } ?? (false, false)
-                    copyNormalized(e, into: out, size: crop, flips: flips, mean: mean, std: std)
-                    return
+                guard let augmentation, let seeds else {
+                    return copyNormalized(e, into: out, size: crop, flips: (false, false), mean: mean, std: std)
+                }
+                var g = SeededGenerator(seed: seeds[i])
+                if augmentation.isFlipsOnly {
+                    return copyNormalized(e, into: out, size: crop, flips: augmentation.drawFlips(&g), mean: mean, std: std)
                 }
                 var v = augmentation.applyAfterCrop(e.threeChannels, size: crop, generator: &g)
                 Preprocess.normalize(&v, plane: plane, mean: mean, std: std)
-                v.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: 3 * plane) }
-                return
+                return v.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: 3 * plane) }
             }
             let image = try PNGCodec.decode(file: paths[i])
             try Preprocess.checkResizable(image, shorterSide: resize, file: paths[i])
@@ -52,7 +52,7 @@ public enum ImageBatch {
                                flips: (horizontal: Bool, vertical: Bool), mean: [Float], std: [Float]) {
         e.planes.withUnsafeBufferPointer { planes in
             for c in 0..<3 {
-                let scale = 1 / (255 * std[c]), shift = mean[c] / std[c]
+                let (scale, shift) = Preprocess.normalization(channel: c, mean: mean, std: std)
                 let src = planes.baseAddress! + e.offset(ofChannel: c), dst = out + c * size * size
                 for y in 0..<size {
                     let s = src + (flips.vertical ? size - 1 - y : y) * size, d = dst + y * size

@@ -50,8 +50,13 @@ public enum Preprocess {
     public static func normalize(_ v: inout [Float], plane: Int, mean: [Float], std: [Float]) {
         precondition(mean.count == 3 && std.count == 3, "mean and std need three channels")
         for c in 0..<3 {
-            let scale = 1 / (255 * std[c]), shift = mean[c] / std[c]
+            let (scale, shift) = normalization(channel: c, mean: mean, std: std)
             for i in c * plane..<(c + 1) * plane { v[i] = v[i] * scale - shift }
         }
+    }
+
+    /// Channel c's normalisation as v · scale − shift (every path that normalises uses these, so they agree bit for bit).
+    public static func normalization(channel c: Int, mean: [Float], std: [Float]) -> (scale: Float, shift: Float) {
+        (1 / (255 * std[c]), mean[c] / std[c])
     }
 }

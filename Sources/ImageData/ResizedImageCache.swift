@@ -19,7 +19,7 @@ public final class ResizedImageCache: @unchecked Sendable {
     public struct Entry: Sendable {
         public let planes: [Float]
         let plane: Int
-        let stamp: FileStamp
+        let stamp: FileStamp?
         public var isGray: Bool { planes.count < 3 * plane }
         /// Where channel c's plane starts in `planes` (a gray image's one plane serves every channel).
         public func offset(ofChannel c: Int) -> Int { isGray ? 0 : c * plane }
@@ -40,13 +40,13 @@ public final class ResizedImageCache: @unchecked Sendable {
     public func entry(_ path: String) throws -> Entry {
         let stamp = FileStamp(path)
         lock.lock()
-        if let e = images[path], stamp != nil, e.stamp == stamp { lock.unlock(); return e }
+        if let e = images[path], let stamp, e.stamp == stamp { lock.unlock(); return e }
         lock.unlock()
         let image = try PNGCodec.decode(file: path)
         try Preprocess.checkResizable(image, shorterSide: resize, file: path)
         let full = Preprocess.resizeCentreCrop(image, resizeShorterSide: resize, crop: crop)
         let plane = crop * crop
-        let e = Entry(planes: image.channels == 1 ? Array(full[0..<plane]) : full, plane: plane, stamp: stamp ?? FileStamp())
+        let e = Entry(planes: image.channels == 1 ? Array(full[0..<plane]) : full, plane: plane, stamp: stamp)
         let size = e.planes.count * MemoryLayout<Float>.size
         lock.lock(); defer { lock.unlock() }
         let old = images[path].map { $0.planes.count * MemoryLayout<Float>.size } ?? 0
@@ -60,9 +60,7 @@ public final class ResizedImageCache: @unchecked Sendable {
 
 /// A file's size and modification time, as `stat` gives them (nil when it cannot be read).
 struct FileStamp: Equatable, Sendable {
-    var size = 0, seconds = 0, nanoseconds = 0
-
-    init() {}
+    let size: Int, seconds: Int, nanoseconds: Int
 
     init?(_ path: String) {
         var st = stat()

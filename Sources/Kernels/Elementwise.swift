@@ -197,15 +197,14 @@ extension Activation {
 }
 
 /// y[i] = f(x[i]) for i in lower..<upper (f: SiLU or sigmoid), 16 lanes at a time; the last partial group goes
-/// through a 16-float buffer, so every element takes the vector path (a depthwise kernel calls this per output
-/// row of 7 or 14 values); y may alias x.
+/// through a small buffer, so every element takes the vector path (planes of 7×7 or 14×14 and parallel chunk
+/// ends leave tails); y may alias x.
 @_transparent func map16(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ lower: Int, _ upper: Int, _ f: Activation) {
     var i = lower
     while i + 16 <= upper { store16(f.lanes(load16(x + i)), y + i); i += 16 }
     guard i < upper else { return }
-    var buffer = SIMD16<Float>()
-    withUnsafeMutableBytes(of: &buffer) { raw in
-        let t = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { t in
+        let t = t.baseAddress!
         t.update(from: x + i, count: upper - i)
         store16(f.lanes(load16(t)), t)
         (y + i).update(from: t, count: upper - i)
@@ -218,14 +217,11 @@ extension Activation {
     var i = lower
     while i + 16 <= upper { store16(f.derivativeLanes(load16(x + i), load16(dy + i)), dx + i); i += 16 }
     guard i < upper else { return }
-    var a = SIMD16<Float>(), b = SIMD16<Float>()
-    withUnsafeMutableBytes(of: &a) { ra in
-        withUnsafeMutableBytes(of: &b) { rb in
-            let ta = ra.baseAddress!.assumingMemoryBound(to: Float.self), tb = rb.baseAddress!.assumingMemoryBound(to: Float.self)
-            ta.update(from: x + i, count: upper - i); tb.update(from: dy + i, count: upper - i)
-            store16(f.derivativeLanes(load16(ta), load16(tb)), ta)
-            (dx + i).update(from: ta, count: upper - i)
-        }
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { t in
+        let t = t.baseAddress!   // x's tail in the first 16, dy's in the second
+        t.update(from: x + i, count: upper - i); (t + 16).update(from: dy + i, count: upper - i)
+        store16(f.derivativeLanes(load16(t), load16(t + 16)), t)
+        (dx + i).update(from: t, count: upper - i)
     }
 }
 
