@@ -92,6 +92,7 @@ public final class BatchNorm: Layer, ClampFusable {
     /// With `activation`, dy is the gradient at the output of the ReLU / ReLU6 after this batch norm that
     /// `Sequential` fused into its forward: the activation's mask is applied inside batch norm's backward.
     func backward(_ dy: Tensor, needInputGradient: Bool, through activation: (output: Tensor, clamp: Activation.Clamp)?) -> Tensor? {
+        defer { input = nil; savedMean = nil; savedInvStd = nil }
         let x = cached(input, "BatchNorm"), dy = dy.contiguous()
         let n = x.shape[0], s = x.count / max(n * channels, 1)
         let dx = needInputGradient ? Tensor(uninitialized: x.shape) : nil
@@ -134,6 +135,7 @@ public final class LayerNorm: Layer {
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        defer { input = nil; savedMean = nil; savedInvStd = nil }
         let x = cached(input, "LayerNorm"), dy = dy.contiguous(), rows = x.count / width
         let dx = needInputGradient ? Tensor(uninitialized: x.shape) : nil
         LayerNormKernel.backward(x: x.data, dy: dy.data, rows: rows, width: width, mean: savedMean!.data,

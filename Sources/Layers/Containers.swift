@@ -71,6 +71,7 @@ public final class Sequential: Layer {
                 let bnNeedsInput = needInputGradient || (first.map { $0 < i - 1 } ?? false)
                 if !bnNeedsInput && !bn.hasTrainableParameters { return nil }
                 g = bn.backward(g!, needInputGradient: bnNeedsInput, through: fused)
+                a.releaseFusedOutput()
                 if g == nil { return nil }
                 i -= 2
                 continue

@@ -70,6 +70,7 @@ public final class Conv2d: Layer {
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        defer { input = nil }
         let x = cached(input, "Conv2d"), g = geometry!
         let dy = dy.contiguous()
         let dx = needInputGradient ? Tensor(uninitialized: g.inShape) : nil

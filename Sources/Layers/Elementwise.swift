@@ -33,7 +33,11 @@ public final class ActivationLayer: Layer {
         output = mode.keepForBackward ? y : nil
     }
 
+    /// Batch norm's backward applied the fused mask: the kept output is no longer needed.
+    func releaseFusedOutput() { output = nil }
+
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        defer { input = nil; output = nil }
         guard needInputGradient else { return nil }
         let dy = dy.contiguous()
         if let y = output, let clamp = Activation.Clamp(function) {
@@ -77,6 +81,7 @@ public final class Dropout: Layer, Stochastic {
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        defer { mask = nil }
         guard needInputGradient else { return nil }
         guard let mask else { return dy }
         let dy = dy.contiguous(), dx = Tensor(uninitialized: dy.shape)
@@ -100,6 +105,7 @@ public final class Softmax: Layer {
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        defer { output = nil }
         guard needInputGradient else { return nil }
         let y = cached(output, "Softmax"), dy = dy.contiguous(), w = y.shape.last!
         let dx = Tensor(uninitialized: y.shape)

@@ -82,6 +82,6 @@ func prefixed<T>(_ prefix: String, _ items: [(String, T)]) -> [(String, T)] {
 
 /// The tensor a layer cached in forward, or a clear failure when backward runs without it.
 @inline(__always) func cached<T>(_ value: T?, _ layer: String) -> T {
-    guard let value else { preconditionFailure("\(layer).backward called without a forward that kept its inputs") }
+    guard let value else { preconditionFailure("\(layer).backward called without a forward that kept its inputs (each backward consumes what its forward kept)") }
     return value
 }

@@ -34,6 +34,7 @@ public final class Linear: Layer {
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        defer { input = nil }
         let x = cached(input, "Linear"), dy = dy.contiguous()
         let rows = x.count / inFeatures
         if weight.trainable {

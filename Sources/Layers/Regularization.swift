@@ -75,6 +75,7 @@ public final class SqueezeExcitation: Layer {
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        defer { input = nil; pooled = nil; gate = nil; hidden = nil }
         let x = cached(input, "SqueezeExcitation"), g = gate!, dy = dy.contiguous()
         let s = x.shape, plane = s[2] * s[3], planes = s[0] * s[1]
         // d gate = Σ_hw dy·x; through the sigmoid and the two convs back to the pooled means.

@@ -110,6 +110,7 @@ final class OptimizationTests: XCTestCase {
         _ = net.forward(randomTensor([3, 4], seed: 4), mode: .training)
         _ = net.backward(y, needInputGradient: false)
         XCTAssertEqual(spy.backwardCalls, 0, "the first trainable layer itself needs no input gradient")
+        _ = net.forward(randomTensor([3, 4], seed: 4), mode: .training)   // a backward consumes what its forward kept
         XCTAssertNotNil(net.backward(y, needInputGradient: true))
         XCTAssertEqual(spy.backwardCalls, 1)
     }
@@ -164,5 +165,34 @@ final class FusionTests: XCTestCase {
             XCTAssertEqual(fused.count, oneByOne.count)
             for (a, b) in zip(fused, oneByOne) { XCTAssertEqual(a, b, accuracy: 2e-5, "\(k)x\(k)/\(s) groups \(groups) \(act)") }
         }
+    }
+}
+
+final class SavedTensorTests: XCTestCase {
+    /// Each layer drops what it kept for backward once its backward has run (as PyTorch frees saved tensors),
+    /// so the memory returns to the pool for the next step's gradients and activations.
+    func testBackwardReleasesEverythingForwardKept() {
+        func makeNet() -> Sequential {
+            var gen = SeededGenerator(seed: 9)
+            let block = Residual(Sequential([Conv2d(4, 8, kernel: 3, padding: .explicit(1, 1), generator: &gen), BatchNorm(8),
+                                             ActivationLayer(.relu), Conv2d(8, 4, kernel: 1, generator: &gen), BatchNorm(4),
+                                             ActivationLayer(.silu),
+                                             SqueezeExcitation(channels: 4, squeezed: 2, activation: .relu, names: ("r", "e"), generator: &gen)]))
+            return Sequential([block, ActivationLayer(.relu), Flatten(), Linear(4 * 6 * 6, 10, generator: &gen), LayerNorm(10),
+                               Softmax()])
+        }
+        let x = randomTensor([2, 4, 6, 6], seed: 10)
+        func step(_ net: Sequential) { _ = net.backward(net.forward(x, mode: .training), needInputGradient: true) }
+        step(makeNet())   // the shared scratch buffers a step takes exist from now on
+        let net = makeNet()
+        let before = BufferPool.shared.liveBytes
+        var kept = 0
+        do {
+            let y = net.forward(x, mode: .training)
+            kept = BufferPool.shared.liveBytes - before
+            _ = net.backward(y, needInputGradient: true)
+        }
+        XCTAssertGreaterThan(kept, 0, "a training forward keeps its activations")
+        XCTAssertEqual(BufferPool.shared.liveBytes, before, "after backward nothing of the step is still held")
     }
 }
