@@ -52,6 +52,15 @@ public final class Sequential: Layer {
                 i += 2
                 continue
             }
+            // activation → linear in training: the linear keeps the activation's input (which the activation
+            // keeps anyway) instead of its output, and recomputes the output in backward.
+            if i + 1 < children.count, let a = children[i].1 as? ActivationLayer, let linear = children[i + 1].1 as? Linear,
+               childMode(i).keepForBackward, childMode(i + 1).keepForBackward {
+                let pre = h
+                h = linear.forward(a.forward(pre, mode: childMode(i)), mode: childMode(i + 1), recomputableFrom: pre, activation: a.function)
+                i += 2
+                continue
+            }
             h = children[i].1.forward(h, mode: childMode(i))
             i += 1
         }

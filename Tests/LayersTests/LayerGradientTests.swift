@@ -99,6 +99,28 @@ final class LayerGradientTests: XCTestCase {
         checkGradients(net, input: randomTensor([3, 2, 6, 6], seed: 23))
     }
 
+    /// Sequential lets a linear after an activation keep the activation's input and recompute its own input
+    /// in backward (a ViT MLP's GELU output is never kept): bit-identical to the layers run one by one, and
+    /// right by finite differences.
+    func testLinearAfterActivationRecomputesItsInput() {
+        for function in [Activation.gelu, .silu, .relu] {
+            let fc1 = Linear(5, 7, generator: &gen), act = ActivationLayer(function), fc2 = Linear(7, 3, generator: &gen)
+            let net = Sequential([fc1, act, fc2])
+            let x = randomTensor([4, 2, 5], seed: 31)
+            let y = net.forward(x, mode: .training)
+            let dy = randomTensor(y.shape, seed: 32)
+            let dx = net.backward(dy, needInputGradient: true)!.toArray()
+            let grads = net.parameters.map { $0.grad.toArray() }
+            for p in net.parameters { p.zeroGrad() }
+            let y2 = fc2.forward(act.forward(fc1.forward(x, mode: .training), mode: .training), mode: .training)
+            XCTAssertEqual(y.toArray(), y2.toArray(), "\(function) forward")
+            let dx2 = fc1.backward(act.backward(fc2.backward(dy, needInputGradient: true)!, needInputGradient: true)!, needInputGradient: true)!
+            XCTAssertEqual(dx, dx2.toArray(), "\(function) dx")
+            XCTAssertEqual(grads, net.parameters.map { $0.grad.toArray() }, "\(function) parameter gradients")
+            if function != .relu { checkGradients(net, input: x) }   // a finite difference across ReLU's kink would not be right
+        }
+    }
+
     /// Sequential runs batch norm → ReLU / ReLU6 as one pass (the clamp applied as batch norm writes, the
     /// activation's backward reading its output): forward, dx and every parameter gradient are bit-identical
     /// to the three layers run one after the other (each checked against finite differences on its own;
