@@ -6,7 +6,7 @@
 # Needs torch, torchvision, timm and efficientnet-lite-pytorch==0.1.0 in $PYTHON's environment. When
 # TCMalloc is installed (Debian: libtcmalloc-minimal4) each PyTorch measurement runs twice: with glibc
 # malloc as installed, and with TCMalloc preloaded as PyTorch's CPU tuning guide recommends ("impl":
-# "pytorch+tcmalloc"); set TCMALLOC= (empty) to skip the second.
+# "pytorch+tcmalloc"); set TCMALLOC= (empty) to skip the second. MODES="train" (or "forward") runs one mode.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -20,7 +20,7 @@ TCMALLOC=${TCMALLOC-/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4}
 for backbone in "${BACKBONES[@]}"; do
     batch=32
     case "$backbone" in vgg16*) batch=8 ;; esac
-    for mode in forward train; do
+    for mode in ${MODES:-forward train}; do
         "$TLAB" bench "$mode" --backbone "$backbone" --batch "$batch" --reps "$REPS" --json
         "$PYTHON" bench/pytorch_reference.py "$mode" --backbone "$backbone" --batch "$batch" --reps "$REPS" 2>/dev/null
         if [ -n "$TCMALLOC" ]; then

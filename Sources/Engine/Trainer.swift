@@ -193,7 +193,8 @@ final class Trainer {
                 config.schedule.apply(to: groups, step: progress.step, totalSteps: total)
                 optimizer.zeroGrad()
                 let features = trunk?.forward(x, mode: .training) ?? x
-                let logits = head.forward(features, mode: .training)
+                // The head's input gradient feeds a trainable trunk, so even its first layer keeps for backward.
+                let logits = head.forward(features, mode: ForwardMode(training: true, inputGradient: trunk != nil))
                 let (l, g) = lossFunction(logits: logits, targets: idx.map { samples[$0].label })
                 guard l.isFinite else {
                     let reason = "training loss became \(l) at epoch \(epoch), step \(s + 1); the last good checkpoint is kept (try a lower learning rate)"

@@ -51,7 +51,7 @@ public final class MultiHeadSelfAttention: Layer {
         let dMixed = proj.backward(dy, needInputGradient: true)!.contiguous()
         let dq = Tensor(uninitialized: q.shape)
         AttentionKernel.backward(shape(q.shape[0], q.shape[1]), packed: q.data, probabilities: p.data, dMixed: dMixed.data, dPacked: dq.data)
-        packed = nil; probabilities = nil
+        packed = nil; probabilities = nil   // before qkv's backward allocates its gradients
         return qkv.backward(dq, needInputGradient: needInputGradient)
     }
 

@@ -55,8 +55,8 @@ public final class Sequential: Layer {
             // activation → linear in training: the linear keeps the activation's input (which the activation
             // keeps anyway) instead of its output, and recomputes the output in backward.
             if i + 1 < children.count, let a = children[i].1 as? ActivationLayer, let linear = children[i + 1].1 as? Linear,
-               childMode(i).keepForBackward, childMode(i + 1).keepForBackward {
-                let pre = h
+               a.function != .identity, childMode(i).keepForBackward, childMode(i + 1).keepForBackward {
+                let pre = h.contiguous()   // one copy, kept by both
                 h = linear.forward(a.forward(pre, mode: childMode(i)), mode: childMode(i + 1), recomputableFrom: pre, activation: a.function)
                 i += 2
                 continue

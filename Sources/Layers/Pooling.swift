@@ -5,12 +5,12 @@ public final class MaxPool2d: Layer {
     public let kernel, stride: Int
     public let padding: Padding
     private var geometry: ConvGeometry?
-    private var argmax: UnsafeMutableBufferPointer<Int32>?
+    /// Each output's winning input index (Int32), kept for backward only; pool memory like a tensor's.
+    private var argmax: TensorStorage?
 
     public init(kernel: Int, stride: Int? = nil, padding: Padding = .explicit(0, 0)) {
         self.kernel = kernel; self.stride = stride ?? kernel; self.padding = padding
     }
-    deinit { argmax?.deallocate() }
     public var namedParameters: [(String, Parameter)] { [] }
 
     func geometry(for s: [Int]) -> ConvGeometry {
@@ -21,20 +21,23 @@ public final class MaxPool2d: Layer {
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         let x = x.contiguous(), g = geometry(for: x.shape)
         let y = Tensor(uninitialized: g.outShape)
-        if argmax == nil || argmax!.count < y.count {
-            argmax?.deallocate(); argmax = .allocate(capacity: y.count)
-        }
-        Pooling.maxForward(g, x: x.data, y: y.data, argmax: argmax!.baseAddress!)
-        geometry = g
+        let indices = TensorStorage(capacity: y.count)   // Int32 and Float are both 4 bytes
+        Pooling.maxForward(g, x: x.data, y: y.data, argmax: Self.int32(indices, count: y.count))
+        if mode.keepForBackward { geometry = g; argmax = indices } else { geometry = nil; argmax = nil }
         return y
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        defer { geometry = nil; argmax = nil }
         guard needInputGradient else { return nil }
         let g = cached(geometry, "MaxPool2d"), dy = dy.contiguous()
         let dx = Tensor(uninitialized: g.inShape)
-        Pooling.maxBackward(g, dy: dy.data, argmax: argmax!.baseAddress!, dx: dx.data)
+        Pooling.maxBackward(g, dy: dy.data, argmax: Self.int32(argmax!, count: g.outShape.reduce(1, *)), dx: dx.data)
         return dx
+    }
+
+    private static func int32(_ s: TensorStorage, count: Int) -> UnsafeMutablePointer<Int32> {
+        UnsafeMutableRawPointer(s.base).bindMemory(to: Int32.self, capacity: max(count, 1))
     }
 }
 

@@ -41,7 +41,7 @@ public final class SqueezeExcitation: Layer {
     public let reduce: Conv2d, expand: Conv2d
     public let activation: Activation
     public let names: (reduce: String, expand: String)
-    private var input: Tensor?, pooled: Tensor?, gate: Tensor?, hidden: Tensor?
+    private var input: Tensor?, pooled: Tensor?, gate: Tensor?
 
     public init(channels: Int, squeezed: Int, activation: Activation, names: (reduce: String, expand: String),
                 generator: inout SeededGenerator) {
@@ -70,12 +70,12 @@ public final class SqueezeExcitation: Layer {
         Parallel.forEach(s[0] * s[1], grain: 8) { rg in
             for i in rg { let gv = g.data[i], src = x.data + i * plane, dst = y.data + i * plane; for q in 0..<plane { dst[q] = src[q] * gv } }
         }
-        if mode.keepForBackward { input = x; pooled = r; gate = g; hidden = e } else { input = nil }
+        if mode.keepForBackward { input = x; pooled = r; gate = g } else { input = nil; pooled = nil; gate = nil }
         return y
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
-        defer { input = nil; pooled = nil; gate = nil; hidden = nil }
+        defer { input = nil; pooled = nil; gate = nil }
         let x = cached(input, "SqueezeExcitation"), g = gate!, dy = dy.contiguous()
         let s = x.shape, plane = s[2] * s[3], planes = s[0] * s[1]
         // d gate = Σ_hw dy·x; through the sigmoid and the two convs back to the pooled means.

@@ -28,8 +28,9 @@ final class BufferPoolTests: XCTestCase {
         pool.release(q, size: again)
     }
 
-    /// The cache may hold the high-water mark of live memory plus the slack, no more: the oldest releases go.
-    func testCacheIsBoundedByTheHighWaterMarkPlusSlack() {
+    /// Live plus cached may reach the high-water mark of live memory plus the slack, no more: the oldest
+    /// releases go.
+    func testFootprintIsBoundedByTheHighWaterMarkPlusSlack() {
         let pool = BufferPool()
         pool.slackBytes = 0
         let mb = 1 << 20

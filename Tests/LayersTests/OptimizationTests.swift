@@ -178,8 +178,10 @@ final class SavedTensorTests: XCTestCase {
                                              ActivationLayer(.relu), Conv2d(8, 4, kernel: 1, generator: &gen), BatchNorm(4),
                                              ActivationLayer(.silu),
                                              SqueezeExcitation(channels: 4, squeezed: 2, activation: .relu, names: ("r", "e"), generator: &gen)]))
-            return Sequential([block, ActivationLayer(.relu), Flatten(), Linear(4 * 6 * 6, 10, generator: &gen), LayerNorm(10),
-                               Softmax()])
+            let attention = MultiHeadSelfAttention(dim: 4, heads: 2, generator: &gen)
+            return Sequential([block, ActivationLayer(.relu), MaxPool2d(kernel: 2), Flatten(), Dropout(0.5, seed: 3),
+                               Linear(4 * 3 * 3, 12, generator: &gen), ActivationLayer(.gelu), Linear(12, 8, generator: &gen),
+                               Reshape([2, 4]), attention, LayerNorm(4), Flatten(), Softmax()])
         }
         let x = randomTensor([2, 4, 6, 6], seed: 10)
         func step(_ net: Sequential) { _ = net.backward(net.forward(x, mode: .training), needInputGradient: true) }
