@@ -34,8 +34,11 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16",
                        providers: [.apt(["libpng-dev"])]),
 
+        // Starts OpenBLAS with the environment tlab needs (its kernels for this CPU, workers that sleep), before
+        // any Swift runs: an initialiser that restarts the process once when a variable is missing.
+        .target(name: "CBLASLaunch", dependencies: ["COpenBLAS"]),
         // Pure compute: strided float32 tensors, GEMM, convolution, pooling, normalisation, elementwise.
-        .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: uncheckedKernels),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "CBLASLaunch"], swiftSettings: uncheckedKernels),
         // Layers with forward and backward side by side, losses, optimisers, schedules.
         .target(name: "Layers", dependencies: ["Kernels"], swiftSettings: optimized),
         // Checkpoints: safetensors, PyTorch .pth (legacy and zip) through a restricted unpickler.

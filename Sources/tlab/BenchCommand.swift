@@ -66,8 +66,9 @@ struct Bench: ParsableCommand {
     /// What `bench gemm --json` prints.
     struct GEMMLine: Encodable {
         var bench = "gemm", n: Int, gflops: Double
-        var blasThreadTimeout = BLASWorkers.timeout   // how soon OpenBLAS's workers sleep (BLASWorkers)
-        enum CodingKeys: String, CodingKey { case bench, n, gflops, blasThreadTimeout = "openblas_thread_timeout" }
+        var blasThreadTimeout = BLASLaunch.threadTimeout   // how soon OpenBLAS's workers sleep (BLASLaunch)
+        var blasCore = BLASLaunch.core                     // the kernel set OpenBLAS runs
+        enum CodingKeys: String, CodingKey { case bench, n, gflops, blasThreadTimeout = "openblas_thread_timeout", blasCore = "openblas_core" }
     }
     /// What `bench forward|train --json` prints.
     struct BackboneLine: Encodable {
@@ -101,7 +102,7 @@ struct Bench: ParsableCommand {
         let t = bestTime(reps: reps) { sgemm(m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, c: c.data, ldc: n) }
         let gflops = 2 * Double(n) * Double(n) * Double(n) / t / 1e9
         if json { print(try JSONLines.string(GEMMLine(n: n, gflops: gflops))) }
-        else { print(String(format: "sgemm %d³: %.1f GFLOP/s (%.1f ms)", n, gflops, t * 1000)) }
+        else { print(String(format: "sgemm %d³: %.1f GFLOP/s (%.1f ms)", n, gflops, t * 1000) + ", OpenBLAS \(BLASLaunch.core) kernels") }
     }
 
     func benchBackbone(train: Bool) throws {

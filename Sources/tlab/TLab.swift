@@ -8,9 +8,4 @@ struct TLab: ParsableCommand {
         discussion: About.discussion, version: About.version,
         subcommands: [Open.self, Watch.self, ListBackbones.self, Import.self, Predict.self, Config.self, Features.self, Train.self, Runs.self, Compare.self, Eval.self, Bench.self, Demo.self],
         defaultSubcommand: Open.self)
-
-    static func main() {
-        BLASWorkers.sleepSoonAfterEachGEMM()
-        main(nil)
-    }
 }

@@ -222,6 +222,11 @@ final class CLITests: XCTestCase {
         environment["OPENBLAS_THREAD_TIMEOUT"] = "28"
         let own = try run(["bench", "gemm", "--json", "--n", "64", "--reps", "1"], in: root.path, environment: environment)
         XCTAssertEqual(try jsonLines(own.out).first?["openblas_thread_timeout"] as? String, "28", own.err)
+        // The kernel set is reported, and a user's OPENBLAS_CORETYPE is what OpenBLAS runs.
+        XCTAssertFalse((try jsonLines(quiet.out).first?["openblas_core"] as? String ?? "").isEmpty, quiet.out)
+        environment["OPENBLAS_CORETYPE"] = "Haswell"
+        let chosen = try run(["bench", "gemm", "--json", "--n", "64", "--reps", "1"], in: root.path, environment: environment)
+        XCTAssertEqual(try jsonLines(chosen.out).first?["openblas_core"] as? String, "Haswell", chosen.err)
         let f = try run(["bench", "forward", "--backbone", "mobilenet_v2", "--batch", "2", "--res", "64", "--reps", "1", "--json"])
         XCTAssertEqual(f.status, 0, f.err)
         let fr = try jsonLines(f.out)[0]
