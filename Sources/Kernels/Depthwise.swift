@@ -13,7 +13,17 @@ import Foundation
 /// gradient with the flipped filter; at other strides a scaled add per tap into the padded layout) and the
 /// weight gradient (dot products of the flat output gradient with the padded input shifted by each tap).
 /// Sums run in a fixed order, so results are bit-identical run to run for a given thread count.
-enum Depthwise {
+public enum Depthwise {
+    /// Whether planes whose rows have room for 16 outputs run two output rows at a time (`RowPairs`); off,
+    /// every plane runs as flat vectors. On by default; tests compare the two paths bit for bit.
+    nonisolated(unsafe) public static var rowPairs = true
+
+    /// Whether a depthwise convolution's forward takes the row-pair path.
+    public static func pairsRows(_ g: ConvGeometry) -> Bool {
+        let (layout, offsets) = layout(g)
+        return rowPairs && layout.phaseWidth >= 16 && g.outH >= 2 && RowPairs(tapOffsets: offsets, rowStep: layout.phaseWidth) != nil
+    }
+
     /// A plane's padded polyphase layout: `rowPhases` × `columnPhases` phase planes of `phaseRows` ×
     /// `phaseWidth`, plus slack so the last flat vector of any tap may read past the end.
     struct Layout {
@@ -120,22 +130,45 @@ enum Depthwise {
                        weights: (Int) -> UnsafePointer<Float>, bias: (Int) -> Float, activation: Activation) {
         let layout = Layout(height: height, width: width, pads: pads, stride: stride, outH: outH, taps: taps)
         let tapOffsets = taps.map { layout.offset(row: $0.row, column: $0.column) }
-        let perThread = layout.floats + layout.flatFloats
+        // Rows of at least 16 outputs' room run two rows at a time (see RowPairs); shorter ones (7×7, 14×14
+        // at stride 1 and 3×3) as flat vectors across row ends, which fill every lane.
+        let pairs = rowPairs && layout.phaseWidth >= 16 && outH >= 2 ? RowPairs(tapOffsets: tapOffsets, rowStep: layout.phaseWidth) : nil
+        // The second row of the last pair reads and writes up to one vector past the flat outputs.
+        let perThread = layout.floats + layout.flatFloats + 2 * layout.phaseWidth + 32
         let threads = min(Parallel.cores, count)
         let inPlane = height * width, outPlane = outH * outW
         Workspace.shared.with(perThread * threads) { scratch in
             DispatchQueue.concurrentPerform(iterations: threads) { t in
                 let padded = scratch + t * perThread, out = padded + layout.floats
                 padded.update(repeating: 0, count: perThread)
+                (pairs?.loads ?? tapOffsets).withUnsafeBufferPointer { pairLoads in
                 tapOffsets.withUnsafeBufferPointer { tap in
                     for p in count * t / threads..<count * (t + 1) / threads {
                         layout.fill(padded, from: x + p * inPlane)
                         let w = weights(p), b = bias(p), yp = y + p * outPlane
-                        for v in 0..<layout.flatVectors {
-                            var acc = SIMD16<Float>(repeating: b)
-                            let base = padded + 16 * v
-                            for k in 0..<tap.count { acc.addProduct(SIMD16(repeating: w[k]), load16(base + tap[k])) }
-                            store16(acc, out + 16 * v)
+                        if let pairs {
+                            var r = 0
+                            while r + 1 < outH {
+                                pairs.pair(padded, out: out, row: r, rowWidth: layout.phaseWidth, outW: outW, bias: b, w: w, load: pairLoads.baseAddress!)
+                                r += 2
+                            }
+                            if r < outH {   // an odd last row alone
+                                var c = 0
+                                while c < outW {
+                                    let q = r * layout.phaseWidth + c
+                                    var acc = SIMD16<Float>(repeating: b)
+                                    for k in 0..<tap.count { acc.addProduct(SIMD16(repeating: w[k]), load16(padded + q + tap[k])) }
+                                    store16(acc, out + q)
+                                    c += 16
+                                }
+                            }
+                        } else {
+                            for v in 0..<layout.flatVectors {
+                                var acc = SIMD16<Float>(repeating: b)
+                                let base = padded + 16 * v
+                                for k in 0..<tap.count { acc.addProduct(SIMD16(repeating: w[k]), load16(base + tap[k])) }
+                                store16(acc, out + 16 * v)
+                            }
                         }
                         if activation == .silu || activation == .sigmoid {
                             // Rows of 7 or 14 would leave most values to `map16`'s tail: copy the rows out, then run
@@ -148,6 +181,56 @@ enum Depthwise {
                         }
                     }
                 }
+                }
+            }
+        }
+    }
+
+    /// Two output rows at once. Output (r + 1, c) reads tap t at the flat offset tap(t) + rowStep from output
+    /// (r, c)'s position, which for most taps is where a later tap of row r reads (at stride 1 tap (i + 1, j),
+    /// at stride 2 tap (i + 2, j)). So one load of each distinct offset feeds both rows' sums: a 3×3 filter
+    /// needs 12 loads for 32 outputs instead of 18, a 5×5 30 instead of 50 — the flat loop is bound by its
+    /// unaligned loads, not by its multiply-adds. Each sum still adds its taps in tap order with the same
+    /// multiply-adds, so every output is bit-identical to the flat loop's.
+    struct RowPairs {
+        /// Offsets in the order they are loaded: the taps in tap order, then the second row's offsets that no
+        /// tap of the first row reads.
+        let loads: [Int]
+        /// loads[0..<firstOnly] feed the first row only, loads[firstOnly..<taps] both rows, the rest the second.
+        let firstOnly, taps: Int
+        /// For each load from `firstOnly` on, the tap it is for in the second row.
+        let secondRowTap: [Int]
+
+        /// nil when the taps are not laid out so that both rows' sums can go in tap order (a filter whose taps
+        /// are not a row-major grid).
+        init?(tapOffsets: [Int], rowStep: Int) {
+            var loads = tapOffsets, second = [Int](repeating: -1, count: tapOffsets.count)
+            for (k, o) in tapOffsets.enumerated() {
+                if let i = tapOffsets.firstIndex(of: o + rowStep) { second[i] = k } else { loads.append(o + rowStep); second.append(k) }
+            }
+            guard let firstShared = second.firstIndex(where: { $0 >= 0 }) else { return nil }
+            let used = Array(second[firstShared...])
+            // The second row's taps must come in tap order along the loads, with no gap after the first shared one.
+            guard used == Array(0..<tapOffsets.count) else { return nil }
+            self.loads = loads; firstOnly = firstShared; taps = tapOffsets.count; secondRowTap = used
+        }
+
+        /// Rows r and r + 1 of one plane's flat outputs (r + 1 < outH), 16 columns at a time.
+        @inline(__always) func pair(_ padded: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, row r: Int,
+                                    rowWidth: Int, outW: Int, bias: Float, w: UnsafePointer<Float>, load: UnsafePointer<Int>) {
+            var c = 0
+            while c < outW {
+                let q = r * rowWidth + c, base = padded + q
+                var acc0 = SIMD16<Float>(repeating: bias), acc1 = acc0
+                for i in 0..<firstOnly { acc0.addProduct(SIMD16(repeating: w[i]), load16(base + load[i])) }
+                for i in firstOnly..<taps {
+                    let v = load16(base + load[i])
+                    acc0.addProduct(SIMD16(repeating: w[i]), v)
+                    acc1.addProduct(SIMD16(repeating: w[i - firstOnly]), v)
+                }
+                for i in taps..<loads.count { acc1.addProduct(SIMD16(repeating: w[i - firstOnly]), load16(base + load[i])) }
+                store16(acc0, out + q); store16(acc1, out + q + rowWidth)
+                c += 16
             }
         }
     }

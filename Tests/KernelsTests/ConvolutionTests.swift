@@ -15,7 +15,7 @@ final class ConvolutionTests: XCTestCase {
         Case(n: 2, cin: 3, cout: 3, h: 18, w: 40, k: 3, s: 1, d: 1, groups: 3, padding: .explicit(1, 1), label: "depthwise, 16-wide rows and a tail"),
         Case(n: 2, cin: 4, cout: 4, h: 21, w: 37, k: 5, s: 2, d: 1, groups: 4, padding: .same, label: "depthwise 5x5 stride 2 SAME, wide"),
         Case(n: 1, cin: 2, cout: 2, h: 35, w: 34, k: 3, s: 2, d: 1, groups: 2, padding: .explicit(1, 1), label: "depthwise stride 2, even width"),
-        Case(n: 3, cin: 5, cout: 5, h: 14, w: 14, k: 3, s: 1, d: 1, groups: 5, padding: .same, label: "depthwise 3x3 @14 (flat vectors across row ends)"),
+        Case(n: 3, cin: 5, cout: 5, h: 14, w: 14, k: 3, s: 1, d: 1, groups: 5, padding: .same, label: "depthwise 3x3 @14 (rows of exactly 16: row pairs)"),
         Case(n: 2, cin: 7, cout: 7, h: 7, w: 7, k: 5, s: 1, d: 1, groups: 7, padding: .same, label: "depthwise 5x5 @7"),
         Case(n: 2, cin: 3, cout: 3, h: 9, w: 11, k: 3, s: 1, d: 1, groups: 3, padding: .explicit(0, 0), label: "depthwise stride 1 without padding"),
         Case(n: 2, cin: 4, cout: 4, h: 14, w: 14, k: 5, s: 2, d: 1, groups: 4, padding: .same, label: "depthwise 5x5 stride 2 @14 → 7 (8-, 4-wide and single tails)"),
@@ -82,6 +82,33 @@ final class ConvolutionTests: XCTestCase {
             let y = run()
             XCTAssertLessThan(maxAbsDiff(y, Reference.conv2d(g, x: x, w: w, bias: b).map { max($0, 0) }), 1e-4, c.label)
             XCTAssertEqual(y, run(), "bit-identical rerun: " + c.label)
+        }
+    }
+
+    /// Depthwise planes with rows of 16 or more run two output rows at a time, sharing loads; every output and
+    /// input gradient is bit-identical to the flat one-vector-at-a-time loop, with and without a fused activation.
+    func testDepthwiseRowPairsAreBitIdenticalToFlatVectors() {
+        let depthwise = cases.filter { $0.label.hasPrefix("depthwise") }
+        let paired = depthwise.filter { Depthwise.pairsRows(geometry($0)) }
+        XCTAssertGreaterThanOrEqual(paired.count, 5, "cases that take the row-pair path")
+        XCTAssertTrue(depthwise.contains { !Depthwise.pairsRows(geometry($0)) }, "and cases that keep flat vectors")
+        defer { Depthwise.rowPairs = true }
+        for (i, c) in paired.enumerated() {
+            let g = geometry(c)
+            let x = randomArray(g.inShape.reduce(1, *), seed: UInt64(70 + i)), w = randomArray(g.weightShape.reduce(1, *), seed: UInt64(80 + i))
+            let b = randomArray(c.cout, seed: UInt64(90 + i)), dy = randomArray(g.outShape.reduce(1, *), seed: UInt64(95 + i))
+            func run(_ pairs: Bool, _ activation: Activation) -> (y: [Float], dx: [Float]) {
+                Depthwise.rowPairs = pairs
+                var y = [Float](repeating: .nan, count: g.outShape.reduce(1, *)), dx = [Float](repeating: .nan, count: x.count)
+                y.withUnsafeMutableBufferPointer { Conv2D.forward(g, x: x, weight: w, bias: b, y: $0.baseAddress!, activation: activation) }
+                dx.withUnsafeMutableBufferPointer { Conv2D.backward(g, x: x, weight: w, dy: dy, dx: $0.baseAddress!, dWeight: nil, dBias: nil) }
+                return (y, dx)
+            }
+            for activation in [Activation.identity, .relu6, .silu] {
+                let flat = run(false, activation), pairs = run(true, activation)
+                XCTAssertEqual(pairs.y, flat.y, "\(activation) " + c.label)
+                XCTAssertEqual(pairs.dx, flat.dx, "dx " + c.label)
+            }
         }
     }
 
