@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Layers", "Kernels", "WeightsIO", "ImageData"], exclude: ["Fixtures"]),
         // Runs the built tlab binary (so it depends on it for build order).
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Backbones", "Layers", "Kernels", "ImageData", "WeightsIO"]),
-        .testTarget(name: "CLITests", dependencies: ["tlab", "Engine"]),
+        .testTarget(name: "CLITests", dependencies: ["tlab", "Engine", "Kernels"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI"]),
         .testTarget(name: "WorkbenchTests", dependencies: ["Workbench", "TerminalUI", "Engine", "ImageData"]),
         .testTarget(name: "WeightsIOTests", dependencies: ["WeightsIO", "Kernels"], exclude: ["Fixtures"]),

@@ -9,12 +9,16 @@
 // it would change either variable it sets them and restarts the process once — same pid, arguments and
 // descriptors — so OpenBLAS loads again with them. A value already in the environment is never changed, and
 // if exec fails the process goes on as it is. It lives in a C target of its own so that every program that
-// links tlab's kernels, the test bundle included, runs the same kernels as `tlab` itself.
+// links tlab's kernels, the test bundle included, runs the same kernels as `tlab` itself — which also means
+// any other program linking the Kernels or Layers products restarts itself once at start-up (documented in
+// docs/decisions.md; a host that sets both variables itself is never restarted).
 #include "CBLASLaunch.h"
 
 #include <cblas.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 const char *const tlab_blas_thread_timeout_variable = "OPENBLAS_THREAD_TIMEOUT";
@@ -56,22 +60,37 @@ int tlab_cpu_has_avx2_fma(void) {
 #endif
 }
 
-// glibc passes argc, argv and envp to initialisers.
+// Whether /proc/self/exe is the program itself: not so when it was started through the dynamic loader
+// (`ld.so ./tlab …`), where exec'ing it would run the loader with tlab's arguments.
+static int exe_is_program(void) {
+    const char *named = (const char *)getauxval(AT_EXECFN);
+    char exe[PATH_MAX], program[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (named == NULL || n <= 0 || realpath(named, program) == NULL) return 0;
+    exe[n] = 0;
+    return strcmp(exe, program) == 0;
+}
+
+#if defined(__GLIBC__)
+// glibc passes argc, argv and envp to initialisers (other C libraries pass nothing, so this runs on glibc only).
 __attribute__((constructor)) static void tlab_blas_launch(int argc, char **argv, char **envp) {
     (void)argc; (void)envp;
     if (argv == NULL) return;
     int set_timeout = 0, set_core = 0;
     if (getenv(tlab_blas_thread_timeout_variable) == NULL) {
-        setenv(tlab_blas_thread_timeout_variable, tlab_blas_quiet_thread_timeout, 1);
-        set_timeout = 1;
+        // Only a variable really set counts: one that failed to set would be missing again after exec, forever.
+        set_timeout = setenv(tlab_blas_thread_timeout_variable, tlab_blas_quiet_thread_timeout, 1) == 0;
     }
     if (getenv(tlab_blas_coretype_variable) == NULL) {
         const char *core = tlab_blas_core_override(openblas_get_corename(), tlab_cpu_has_avx512(), tlab_cpu_has_avx2_fma());
-        if (core != NULL) { setenv(tlab_blas_coretype_variable, core, 1); set_core = 1; }
+        if (core != NULL) set_core = setenv(tlab_blas_coretype_variable, core, 1) == 0;
     }
-    if (!set_timeout && !set_core) return;
+    if ((!set_timeout && !set_core) || !exe_is_program()) goto keep;
     execv("/proc/self/exe", argv);
-    // exec failed (no /proc): go on with OpenBLAS as it loaded, and take back what it never read.
+keep:
+    // No restart (exec failed, or the program is not /proc/self/exe): go on with OpenBLAS as it loaded, and
+    // take back what it never read.
     if (set_timeout) unsetenv(tlab_blas_thread_timeout_variable);
     if (set_core) unsetenv(tlab_blas_coretype_variable);
 }
+#endif

@@ -14,7 +14,8 @@ public enum BLASLaunch {
     /// OPENBLAS_THREAD_TIMEOUT as OpenBLAS read it: "4" unless the user set their own.
     public static var threadTimeout: String { environment(String(cString: tlab_blas_thread_timeout_variable)) ?? "default" }
 
-    /// OPENBLAS_CORETYPE as OpenBLAS read it, or nil when OpenBLAS chose by itself.
+    /// OPENBLAS_CORETYPE as OpenBLAS read it — set by the user, by a parent process or by the launch itself —
+    /// or nil when OpenBLAS chose by itself.
     public static var requestedCore: String? { environment(String(cString: tlab_blas_coretype_variable)) }
 
     /// The kernel set to ask for instead of `picked`, or nil to keep it: only OpenBLAS's generic fallback

@@ -21,7 +21,7 @@ public enum Depthwise {
     /// Whether a depthwise convolution's forward takes the row-pair path.
     public static func pairsRows(_ g: ConvGeometry) -> Bool {
         let (layout, offsets) = layout(g)
-        return rowPairs && layout.phaseWidth >= 16 && g.outH >= 2 && RowPairs(tapOffsets: offsets, rowStep: layout.phaseWidth) != nil
+        return rowPairs && RowPairs(tapOffsets: offsets, rowStep: layout.phaseWidth, outH: g.outH, outW: g.outW) != nil
     }
 
     /// A plane's padded polyphase layout: `rowPhases` × `columnPhases` phase planes of `phaseRows` ×
@@ -130,9 +130,7 @@ public enum Depthwise {
                        weights: (Int) -> UnsafePointer<Float>, bias: (Int) -> Float, activation: Activation) {
         let layout = Layout(height: height, width: width, pads: pads, stride: stride, outH: outH, taps: taps)
         let tapOffsets = taps.map { layout.offset(row: $0.row, column: $0.column) }
-        // Rows of at least 16 outputs' room run two rows at a time (see RowPairs); shorter ones (7×7, 14×14
-        // at stride 1 and 3×3) as flat vectors across row ends, which fill every lane.
-        let pairs = rowPairs && layout.phaseWidth >= 16 && outH >= 2 ? RowPairs(tapOffsets: tapOffsets, rowStep: layout.phaseWidth) : nil
+        let pairs = rowPairs ? RowPairs(tapOffsets: tapOffsets, rowStep: layout.phaseWidth, outH: outH, outW: outW) : nil
         // The second row of the last pair reads and writes up to one vector past the flat outputs.
         let perThread = layout.floats + layout.flatFloats + 2 * layout.phaseWidth + 32
         let threads = min(Parallel.cores, count)
@@ -201,9 +199,12 @@ public enum Depthwise {
         /// For each load from `firstOnly` on, the tap it is for in the second row.
         let secondRowTap: [Int]
 
-        /// nil when the taps are not laid out so that both rows' sums can go in tap order (a filter whose taps
-        /// are not a row-major grid).
-        init?(tapOffsets: [Int], rowStep: Int) {
+        /// nil when pairs would not pay or cannot keep tap order: fewer than two rows, rows too short or too far
+        /// from a multiple of 16 (the flat loop runs across row ends and fills every lane; pairs round each row up
+        /// to 16 lanes — 7×7 maps, or 17 outputs in a row of 18, stay flat), or taps whose second-row sums
+        /// could not go in tap order (3×3 at stride 3, say).
+        init?(tapOffsets: [Int], rowStep: Int, outH: Int, outW: Int) {
+            guard outH >= 2, rowStep >= 16 else { return nil }
             var loads = tapOffsets, second = [Int](repeating: -1, count: tapOffsets.count)
             for (k, o) in tapOffsets.enumerated() {
                 if let i = tapOffsets.firstIndex(of: o + rowStep) { second[i] = k } else { loads.append(o + rowStep); second.append(k) }
@@ -212,6 +213,9 @@ public enum Depthwise {
             let used = Array(second[firstShared...])
             // The second row's taps must come in tap order along the loads, with no gap after the first shared one.
             guard used == Array(0..<tapOffsets.count) else { return nil }
+            // Loads per pair of rows against the flat loop's taps per 2·rowStep outputs.
+            let lanes = (outW + 15) / 16 * 16
+            guard lanes * loads.count < 2 * rowStep * tapOffsets.count else { return nil }
             self.loads = loads; firstOnly = firstShared; taps = tapOffsets.count; secondRowTap = used
         }
 
