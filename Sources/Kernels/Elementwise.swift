@@ -165,7 +165,7 @@ extension Activation {
     let e = p * r * r + r + 1
     // 2ⁿ built from n's own bits: n + 127 is a whole number in 1…255, so adding 2²³ leaves it in the low
     // mantissa bits, which the shift moves into the exponent: the same bits as `Int32(n) + 127`, and the same
-    // formula the 16-lane form (VectorLanes.fastExp16) uses (vectors have no cheap Float → Int32 conversion in Swift).
+    // formula the 16-lane form below uses (vectors have no cheap Float → Int32 conversion in Swift).
     let y = e * Float(bitPattern: (n + 127 + 8388608).bitPattern << 23)
     return x > 88.72283 ? .infinity : (x < -87.33654 ? 0 : y)
 }
