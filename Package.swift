@@ -7,14 +7,10 @@ import PackageDescription
 // (a 3×3 depthwise conv measured 4× slower under plain -O). Its shape checks use `require`, which
 // survives -Ounchecked; every other module keeps the default checked -O.
 // It also targets Haswell-class x86-64 (AVX2 + FMA, every x86 CPU since 2013) so that SIMD code is not lowered to SSE2.
-// VectorLanes' compiled code is for AVX-512 CPUs and only called on them (Kernels checks CPUID); its
-// `@_transparent` lanes are compiled into Kernels for Haswell.
 #if arch(x86_64)
 let uncheckedKernels: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))]
-let avx512Lanes: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-target-cpu", "skylake-avx512"], .when(configuration: .release))]
 #else
 let uncheckedKernels: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
-let avx512Lanes: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
 #endif
 let optimized: [SwiftSetting] = []
 
@@ -42,9 +38,7 @@ let package = Package(
         // any Swift runs: an initialiser that restarts the process once when a variable is missing.
         .target(name: "CBLASLaunch", dependencies: ["COpenBLAS"]),
         // Pure compute: strided float32 tensors, GEMM, convolution, pooling, normalisation, elementwise.
-        // 16-lane SiLU / sigmoid shared by Kernels (inlined, AVX2) and built here for AVX-512 CPUs.
-        .target(name: "VectorLanes", swiftSettings: avx512Lanes),
-        .target(name: "Kernels", dependencies: ["COpenBLAS", "CBLASLaunch", "VectorLanes"], swiftSettings: uncheckedKernels),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "CBLASLaunch"], swiftSettings: uncheckedKernels),
         // Layers with forward and backward side by side, losses, optimisers, schedules.
         .target(name: "Layers", dependencies: ["Kernels"], swiftSettings: optimized),
         // Checkpoints: safetensors, PyTorch .pth (legacy and zip) through a restricted unpickler.

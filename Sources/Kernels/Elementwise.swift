@@ -1,5 +1,4 @@
 import Foundation
-import VectorLanes
 
 /// Activation functions, each with its forward and backward side by side.
 /// Backward takes the forward input `x` (and output `y` where that is cheaper) and the upstream gradient.
@@ -42,11 +41,14 @@ public enum Activation: String, Codable, CaseIterable, Sendable {
     /// SiLU or sigmoid on 16 lanes, bit-identical to `value` (see `fastExp`'s vector form); other cases are
     /// not called with it. A switch on a constant case, not a closure: closures passed to the loops below
     /// stayed calls, and SIMD16 through a call runs as 128-bit pieces via the stack.
-    @_transparent public func lanes(_ x: SIMD16<Float>) -> SIMD16<Float> { siluOrSigmoid16(x, silu: self == .silu) }
+    @_transparent public func lanes(_ x: SIMD16<Float>) -> SIMD16<Float> {
+        self == .silu ? x / (1 + fastExp(-x)) : 1 / (1 + fastExp(-x))
+    }
 
     /// f'(x) · dy on 16 lanes for SiLU or sigmoid, bit-identical to `derivative(x) * dy`.
     @_transparent public func derivativeLanes(_ x: SIMD16<Float>, _ dy: SIMD16<Float>) -> SIMD16<Float> {
-        siluOrSigmoidDerivative16(x, dy, silu: self == .silu)
+        let s = 1 / (1 + fastExp(-x))
+        return (self == .silu ? s * (1 + x * (1 - s)) : s * (1 - s)) * dy
     }
 
     /// y = f(x), elementwise over `count` values; `y` may alias `x`.
@@ -170,24 +172,57 @@ extension Activation {
     return x > 88.72283 ? .infinity : (x < -87.33654 ? 0 : y)
 }
 
-/// `fastExp` on 16 lanes, bit-identical (VectorLanes holds the vector form, shared with its AVX-512 build).
-@_transparent public func fastExp(_ x: SIMD16<Float>) -> SIMD16<Float> { fastExp16(x) }
+/// `fastExp` on 16 lanes: the scalar function's operations lane by lane (bit-identical), written as vector
+/// code because LLVM turns the scalar version's range selects into branches around the polynomial, which
+/// keeps every loop over it scalar (EfficientNet-B0's SiLU loops were half of its forward time).
+@_transparent public func fastExp(_ x: SIMD16<Float>) -> SIMD16<Float> {
+    let lo = SIMD16<Float>(repeating: -87.33654), hi = SIMD16<Float>(repeating: 88.72283)
+    let c = x.replacing(with: hi, where: x .> hi).replacing(with: lo, where: x .< lo)
+    // floor(t) as round-to-nearest (adding and removing 1.5·2²³, exact for |t| < 2²²) minus one where that
+    // rounded up: the value `rounded(.down)` gives, without the stdlib's lane-by-lane loop.
+    let t = c * 1.44269504088896341 + 0.5, magic = SIMD16<Float>(repeating: 12582912)
+    let nearest = (t + magic) - magic
+    let n = nearest.replacing(with: nearest - 1, where: nearest .> t)
+    var r = c - n * 0.693359375
+    r = r + n * 2.12194440e-4
+    var p = SIMD16<Float>(repeating: 1.9875691500e-4)
+    p = p * r + 1.3981999507e-3
+    p = p * r + 8.3334519073e-3
+    p = p * r + 4.1665795894e-2
+    p = p * r + 1.6666665459e-1
+    p = p * r + 5.0000001201e-1
+    let e = p * r * r + r + 1
+    let y = e * unsafeBitCast(unsafeBitCast(n + 127 + 8388608, to: SIMD16<UInt32>.self) &<< 23, to: SIMD16<Float>.self)
+    return y.replacing(with: 0, where: x .< lo).replacing(with: .infinity, where: x .> hi)
+}
 
-/// Whether this CPU runs VectorLanes' AVX-512 build (checked once).
-let vectorLanesAVX512 = BLASLaunch.cpuHasAVX512
-
-/// y[i] = f(x[i]) for i in lower..<upper (f: SiLU or sigmoid), every element on the vector path; y may alias x.
-/// AVX-512 where the CPU has it (half the instructions of two AVX2 halves, the same bits), AVX2 otherwise.
+/// y[i] = f(x[i]) for i in lower..<upper (f: SiLU or sigmoid), 16 lanes at a time; the last partial group goes
+/// through a small buffer, so every element takes the vector path (planes of 7×7 or 14×14 and parallel chunk
+/// ends leave tails); y may alias x.
 @_transparent func map16(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ lower: Int, _ upper: Int, _ f: Activation) {
-    if vectorLanesAVX512 { mapSiLUOrSigmoidAVX512(x, y, lower, upper, silu: f == .silu) }
-    else { mapSiLUOrSigmoid(x, y, lower, upper, silu: f == .silu) }
+    var i = lower
+    while i + 16 <= upper { store16(f.lanes(load16(x + i)), y + i); i += 16 }
+    guard i < upper else { return }
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { t in
+        let t = t.baseAddress!
+        t.update(from: x + i, count: upper - i)
+        store16(f.lanes(load16(t)), t)
+        (y + i).update(from: t, count: upper - i)
+    }
 }
 
 /// dx[i] = f'(x[i]) · dy[i] for i in lower..<upper, as `map16`; dx may alias dy.
 @_transparent func map16Derivative(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
                                    _ lower: Int, _ upper: Int, _ f: Activation) {
-    if vectorLanesAVX512 { mapSiLUOrSigmoidDerivativeAVX512(x, dy, dx, lower, upper, silu: f == .silu) }
-    else { mapSiLUOrSigmoidDerivative(x, dy, dx, lower, upper, silu: f == .silu) }
+    var i = lower
+    while i + 16 <= upper { store16(f.derivativeLanes(load16(x + i), load16(dy + i)), dx + i); i += 16 }
+    guard i < upper else { return }
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { t in
+        let t = t.baseAddress!   // x's tail in the first 16, dy's in the second
+        t.update(from: x + i, count: upper - i); (t + 16).update(from: dy + i, count: upper - i)
+        store16(f.derivativeLanes(load16(t), load16(t + 16)), t)
+        (dx + i).update(from: t, count: upper - i)
+    }
 }
 
 /// erf(x) as a rational function of x² on [−4, 4] (clamped outside, where |erf| = 1 to float precision):

@@ -1,4 +1,6 @@
-@_exported import VectorLanes   // load16 / store16 (the vector loads and stores the kernels share) and the SiLU lanes
+/// Sixteen floats from or to any address: the vector loads and stores the kernels share.
+@inline(__always) func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+@inline(__always) func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self) }
 /// Thirty-two floats: a stride-2 run of 16 is the `evenHalf` / `oddHalf` of one.
 @inline(__always) func load32(_ p: UnsafePointer<Float>) -> SIMD32<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD32<Float>.self) }
 @inline(__always) func store32(_ v: SIMD32<Float>, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD32<Float>.self) }

@@ -86,29 +86,6 @@ final class FastMathTests: XCTestCase {
             i += 16
         }
         let dy = xs.indices.map { Float($0 % 7) - 3 }
-        // Both builds of the loops — AVX2 (inlined here) and AVX-512 (VectorLanes' own, where the CPU has it) —
-        // over every length up to 40 (the overlapping last vector and the lane-by-lane short path), in place too.
-        for silu in [true, false] {
-            let f: Activation = silu ? .silu : .sigmoid
-            for n in Array(1...40) + [xs.count] {
-                var a = [Float](repeating: 0, count: n), b = a, inPlace = Array(xs[0..<n]), da = a, db = a
-                mapSiLUOrSigmoid(xs, &a, 0, n, silu: silu)
-                mapSiLUOrSigmoidDerivative(xs, dy, &da, 0, n, silu: silu)
-                if BLASLaunch.cpuHasAVX512 {
-                    mapSiLUOrSigmoidAVX512(xs, &b, 0, n, silu: silu)
-                    mapSiLUOrSigmoidDerivativeAVX512(xs, dy, &db, 0, n, silu: silu)
-                    inPlace.withUnsafeMutableBufferPointer { mapSiLUOrSigmoidAVX512($0.baseAddress!, $0.baseAddress!, 0, n, silu: silu) }
-                } else {
-                    b = a; db = da
-                    inPlace.withUnsafeMutableBufferPointer { mapSiLUOrSigmoid($0.baseAddress!, $0.baseAddress!, 0, n, silu: silu) }
-                }
-                for q in 0..<n {
-                    let expected = f.value(xs[q])
-                    XCTAssertTrue(same(a[q], expected) && same(b[q], expected) && same(inPlace[q], expected), "\(f) at \(xs[q]), n \(n)")
-                    XCTAssertTrue(same(da[q], f.derivative(xs[q]) * dy[q]) && same(db[q], da[q]), "\(f)' at \(xs[q]), n \(n)")
-                }
-            }
-        }
         for f in [Activation.silu, .sigmoid] {
             for n in [xs.count, 17, 15, 1] {
                 var y = [Float](repeating: 0, count: n), dx = [Float](repeating: 0, count: n)
