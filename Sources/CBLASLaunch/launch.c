@@ -85,11 +85,9 @@ __attribute__((constructor)) static void tlab_blas_launch(int argc, char **argv,
         const char *core = tlab_blas_core_override(openblas_get_corename(), tlab_cpu_has_avx512(), tlab_cpu_has_avx2_fma());
         if (core != NULL) set_core = setenv(tlab_blas_coretype_variable, core, 1) == 0;
     }
-    if ((!set_timeout && !set_core) || !exe_is_program()) goto keep;
-    execv("/proc/self/exe", argv);
-keep:
-    // No restart (exec failed, or the program is not /proc/self/exe): go on with OpenBLAS as it loaded, and
-    // take back what it never read.
+    if ((set_timeout || set_core) && exe_is_program()) execv("/proc/self/exe", argv);
+    // Still here (nothing to set, exec failed, or the program is not /proc/self/exe): go on with OpenBLAS as
+    // it loaded, and take back what it never read.
     if (set_timeout) unsetenv(tlab_blas_thread_timeout_variable);
     if (set_core) unsetenv(tlab_blas_coretype_variable);
 }
