@@ -150,23 +150,14 @@ public enum Depthwise {
                                 pairs.pair(padded, out: out, row: r, rowWidth: layout.phaseWidth, outW: outW, bias: b, w: w, load: pairLoads.baseAddress!)
                                 r += 2
                             }
-                            if r < outH {   // an odd last row alone
-                                var c = 0
-                                while c < outW {
-                                    let q = r * layout.phaseWidth + c
-                                    var acc = SIMD16<Float>(repeating: b)
-                                    for k in 0..<tap.count { acc.addProduct(SIMD16(repeating: w[k]), load16(padded + q + tap[k])) }
-                                    store16(acc, out + q)
-                                    c += 16
-                                }
+                            var c = 0
+                            while r < outH && c < outW {   // an odd last row alone
+                                let q = r * layout.phaseWidth + c
+                                store16(tapSum(padded + q, bias: b, w: w, tap: tap), out + q)
+                                c += 16
                             }
                         } else {
-                            for v in 0..<layout.flatVectors {
-                                var acc = SIMD16<Float>(repeating: b)
-                                let base = padded + 16 * v
-                                for k in 0..<tap.count { acc.addProduct(SIMD16(repeating: w[k]), load16(base + tap[k])) }
-                                store16(acc, out + 16 * v)
-                            }
+                            for v in 0..<layout.flatVectors { store16(tapSum(padded + 16 * v, bias: b, w: w, tap: tap), out + 16 * v) }
                         }
                         if activation == .silu || activation == .sigmoid {
                             // Rows of 7 or 14 would leave most values to `map16`'s tail: copy the rows out, then run
@@ -184,6 +175,14 @@ public enum Depthwise {
         }
     }
 
+    /// One vector of 16 flat outputs starting at `base`: the bias plus every tap, in tap order.
+    @inline(__always) static func tapSum(_ base: UnsafePointer<Float>, bias: Float, w: UnsafePointer<Float>,
+                                         tap: UnsafeBufferPointer<Int>) -> SIMD16<Float> {
+        var acc = SIMD16<Float>(repeating: bias)
+        for k in 0..<tap.count { acc.addProduct(SIMD16(repeating: w[k]), load16(base + tap[k])) }
+        return acc
+    }
+
     /// Two output rows at once. Output (r + 1, c) reads tap t at the flat offset tap(t) + rowStep from output
     /// (r, c)'s position, which for most taps is where a later tap of row r reads (at stride 1 tap (i + 1, j),
     /// at stride 2 tap (i + 2, j)). So one load of each distinct offset feeds both rows' sums: a 3×3 filter
@@ -194,10 +193,9 @@ public enum Depthwise {
         /// Offsets in the order they are loaded: the taps in tap order, then the second row's offsets that no
         /// tap of the first row reads.
         let loads: [Int]
-        /// loads[0..<firstOnly] feed the first row only, loads[firstOnly..<taps] both rows, the rest the second.
+        /// loads[0..<firstOnly] feed the first row only, loads[firstOnly..<taps] both rows, the rest the second;
+        /// load i ≥ firstOnly is the second row's tap i − firstOnly.
         let firstOnly, taps: Int
-        /// For each load from `firstOnly` on, the tap it is for in the second row.
-        let secondRowTap: [Int]
 
         /// nil when pairs would not pay or cannot keep tap order: fewer than two rows, rows too short or too far
         /// from a multiple of 16 (the flat loop runs across row ends and fills every lane; pairs round each row up
@@ -210,13 +208,12 @@ public enum Depthwise {
                 if let i = tapOffsets.firstIndex(of: o + rowStep) { second[i] = k } else { loads.append(o + rowStep); second.append(k) }
             }
             guard let firstShared = second.firstIndex(where: { $0 >= 0 }) else { return nil }
-            let used = Array(second[firstShared...])
             // The second row's taps must come in tap order along the loads, with no gap after the first shared one.
-            guard used == Array(0..<tapOffsets.count) else { return nil }
+            guard Array(second[firstShared...]) == Array(0..<tapOffsets.count) else { return nil }
             // Loads per pair of rows against the flat loop's taps per 2·rowStep outputs.
             let lanes = (outW + 15) / 16 * 16
             guard lanes * loads.count < 2 * rowStep * tapOffsets.count else { return nil }
-            self.loads = loads; firstOnly = firstShared; taps = tapOffsets.count; secondRowTap = used
+            self.loads = loads; firstOnly = firstShared; taps = tapOffsets.count
         }
 
         /// Rows r and r + 1 of one plane's flat outputs (r + 1 < outH), 16 columns at a time.
