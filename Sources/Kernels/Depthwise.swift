@@ -60,6 +60,21 @@ public enum Depthwise {
 
         /// Copies the interior of `src` (height × width) into `padded`; the pad cells keep their zeros.
         @inline(__always) func fill(_ padded: UnsafeMutablePointer<Float>, from src: UnsafePointer<Float>) {
+            // Rows under 16 wide (7, 14), stride 1: one whole vector each instead of a copy call. Its lanes past
+            // the row land on the pads between this row and the next and on the next row's values, which the
+            // next row's vector overwrites; the last row is copied, and those pads are zeroed again at the end.
+            // (A vector that would read past the plane's end is a copy too.)
+            if columnPhases == 1 && width < 16 && width + phaseWidth >= 16 && height > 1 {
+                for r in 0..<height {
+                    let d = padded + rowStart(r + padTop, phase: 0) + padLeft
+                    if r + 1 < height && r * width + 16 <= height * width { store16(load16(src + r * width), d) } else { d.update(from: src + r * width, count: width) }
+                }
+                for r in 0..<height - 1 {
+                    let gap = padded + rowStart(r + padTop, phase: 0) + padLeft + width
+                    for q in 0..<phaseWidth - width { gap[q] = 0 }
+                }
+                return
+            }
             for r in 0..<height {
                 let s = src + r * width, pr = r + padTop
                 if columnPhases == 1 { (padded + rowStart(pr, phase: 0) + padLeft).update(from: s, count: width); continue }
@@ -157,9 +172,24 @@ public enum Depthwise {
                                 c += 16
                             }
                         } else {
-                            for v in 0..<layout.flatVectors { store16(tapSum(padded + 16 * v, bias: b, w: w, tap: tap), out + 16 * v) }
+                            var v = 0
+                            while v + 4 <= layout.flatVectors { tapSums4(padded + 16 * v, bias: b, w: w, tap: tap, into: out + 16 * v); v += 4 }
+                            while v < layout.flatVectors { store16(tapSum(padded + 16 * v, bias: b, w: w, tap: tap), out + 16 * v); v += 1 }
                         }
-                        if activation == .silu || activation == .sigmoid {
+                        if outW < 16, let clamp = Activation.Clamp(orIdentity: activation) ?? (activation == .silu || activation == .sigmoid ? Activation.Clamp.none : nil) {
+                            // Rows of 7 or 14: a call per row to copy them out cost more than the taps at 7×7.
+                            // Each row goes out as one whole vector; its lanes past the row's end land on later
+                            // rows, which are written after and overwrite them. Rows whose vector would pass the
+                            // plane's end go out value by value.
+                            for oh in 0..<outH {
+                                if oh * outW + 16 <= outPlane {
+                                    store16(clamp.lanes(load16(out + oh * layout.phaseWidth)), yp + oh * outW)
+                                } else {
+                                    clamp.apply(out + oh * layout.phaseWidth, into: yp + oh * outW, count: outW)
+                                }
+                            }
+                            if activation == .silu || activation == .sigmoid { activation.apply(from: yp, to: yp, count: outPlane) }
+                        } else if activation == .silu || activation == .sigmoid {
                             // Rows of 7 or 14 would leave most values to `map16`'s tail: copy the rows out, then run
                             // the activation over the whole plane. (Clamps stay per row: their loops vectorise with
                             // tails of their own, and the extra pass cost Lite0 ~4 % when tried.)
@@ -181,6 +211,19 @@ public enum Depthwise {
         var acc = SIMD16<Float>(repeating: bias)
         for k in 0..<tap.count { acc.addProduct(SIMD16(repeating: w[k]), load16(base + tap[k])) }
         return acc
+    }
+
+    /// Four consecutive vectors of `tapSum` (64 flat outputs), each summed in tap order as `tapSum` sums it. One
+    /// vector's sum is a chain of dependent multiply-adds, one per tap, so it runs at their latency; four chains
+    /// keep both FMA units busy and share each weight broadcast.
+    @inline(__always) static func tapSums4(_ base: UnsafePointer<Float>, bias: Float, w: UnsafePointer<Float>,
+                                           tap: UnsafeBufferPointer<Int>, into out: UnsafeMutablePointer<Float>) {
+        var a0 = SIMD16<Float>(repeating: bias), a1 = a0, a2 = a0, a3 = a0
+        for k in 0..<tap.count {
+            let wk = SIMD16<Float>(repeating: w[k]), p = base + tap[k]
+            a0.addProduct(wk, load16(p)); a1.addProduct(wk, load16(p + 16)); a2.addProduct(wk, load16(p + 32)); a3.addProduct(wk, load16(p + 48))
+        }
+        store16(a0, out); store16(a1, out + 16); store16(a2, out + 32); store16(a3, out + 48)
     }
 
     /// Two output rows at once. Output (r + 1, c) reads tap t at the flat offset tap(t) + rowStep from output

@@ -126,6 +126,30 @@ extension Activation {
             }
         }
 
+        /// `.none` for the identity as well as for no activation: the activations a clamp can stand for.
+        public init?(orIdentity a: Activation) {
+            if a == .identity { self = .none } else { self.init(a) }
+        }
+
+        /// The clamp on 16 lanes, bit-identical to the scalar loops here (a NaN stays NaN, −0 becomes +0 as
+        /// `max(x, 0)` makes it).
+        @inline(__always) func lanes(_ v: SIMD16<Float>) -> SIMD16<Float> {
+            switch self {
+            case .none: return v
+            case .relu: return v.replacing(with: 0, where: v .<= 0)
+            case .relu6: return v.replacing(with: 0, where: v .<= 0).replacing(with: 6, where: v .> 6)
+            }
+        }
+
+        /// o[q] = clamp(p[q]), one row on the calling thread.
+        @inline(__always) func apply(_ p: UnsafePointer<Float>, into o: UnsafeMutablePointer<Float>, count: Int) {
+            switch self {
+            case .none: for q in 0..<count { o[q] = p[q] }
+            case .relu: for q in 0..<count { o[q] = max(p[q], 0) }
+            case .relu6: for q in 0..<count { o[q] = min(max(p[q], 0), 6) }
+            }
+        }
+
         /// o[q] = clamp(p[q] · a + b), one plane on the calling thread.
         @inline(__always) public func scaleShift(_ p: UnsafePointer<Float>, _ a: Float, _ b: Float, into o: UnsafeMutablePointer<Float>, count: Int) {
             switch self {

@@ -17,6 +17,8 @@ final class ConvolutionTests: XCTestCase {
         Case(n: 1, cin: 2, cout: 2, h: 35, w: 34, k: 3, s: 2, d: 1, groups: 2, padding: .explicit(1, 1), label: "depthwise stride 2, even width"),
         Case(n: 3, cin: 5, cout: 5, h: 14, w: 14, k: 3, s: 1, d: 1, groups: 5, padding: .same, label: "depthwise 3x3 @14 (rows of exactly 16: row pairs)"),
         Case(n: 2, cin: 7, cout: 7, h: 7, w: 7, k: 5, s: 1, d: 1, groups: 7, padding: .same, label: "depthwise 5x5 @7"),
+        Case(n: 3, cin: 5, cout: 5, h: 4, w: 5, k: 3, s: 1, d: 1, groups: 5, padding: .same, label: "depthwise @4x5 (row vectors that would pass a plane's end)"),
+        Case(n: 2, cin: 3, cout: 3, h: 9, w: 9, k: 3, s: 1, d: 1, groups: 3, padding: .same, label: "depthwise 3x3 @9 (narrow rows as whole vectors)"),
         Case(n: 2, cin: 3, cout: 3, h: 9, w: 11, k: 3, s: 1, d: 1, groups: 3, padding: .explicit(0, 0), label: "depthwise stride 1 without padding"),
         Case(n: 2, cin: 4, cout: 4, h: 14, w: 14, k: 5, s: 2, d: 1, groups: 4, padding: .same, label: "depthwise 5x5 stride 2 @14 → 7 (8-, 4-wide and single tails)"),
         Case(n: 1, cin: 3, cout: 3, h: 8, w: 13, k: 3, s: 1, d: 1, groups: 3, padding: .explicit(2, 1), label: "depthwise padding wider than the reach"),
