@@ -220,33 +220,35 @@ extension Activation {
     return y.replacing(with: 0, where: x .< lo).replacing(with: .infinity, where: x .> hi)
 }
 
-/// y[i] = f(x[i]) for i in lower..<upper (f: SiLU or sigmoid), 16 lanes at a time; the last partial group goes
-/// through a small buffer, so every element takes the vector path (planes of 7×7 or 14×14 and parallel chunk
-/// ends leave tails); y may alias x.
+/// y[i] = f(x[i]) for i in lower..<upper (f: SiLU or sigmoid), 16 lanes at a time; y may alias x. A range
+/// whose length is not a multiple of 16 (planes of 7×7 or 14×14, parallel chunk ends) ends with one vector
+/// over its last 16 values, overlapping the one before: those values were read before any store, so an
+/// in-place call sees its inputs, and the overlap gets the same values again. (A small buffer for the tail
+/// compiled to a closure passing SIMD16 through the stack in 128-bit pieces: a fifth of B0's forward.)
+/// Ranges under 16 run the scalar `value`, which is bit-identical to `lanes`.
 @_transparent func map16(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ lower: Int, _ upper: Int, _ f: Activation) {
+    guard upper - lower >= 16 else {
+        for i in lower..<upper { y[i] = f.value(x[i]) }
+        return
+    }
+    let last = upper - 16, lastIn = load16(x + last)
     var i = lower
     while i + 16 <= upper { store16(f.lanes(load16(x + i)), y + i); i += 16 }
-    guard i < upper else { return }
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { t in
-        let t = t.baseAddress!
-        t.update(from: x + i, count: upper - i)
-        store16(f.lanes(load16(t)), t)
-        (y + i).update(from: t, count: upper - i)
-    }
+    if i < upper { store16(f.lanes(lastIn), y + last) }
 }
 
-/// dx[i] = f'(x[i]) · dy[i] for i in lower..<upper, as `map16`; dx may alias dy.
+/// dx[i] = f'(x[i]) · dy[i] for i in lower..<upper, as `map16` (the same overlapping last vector); dx may
+/// alias dy.
 @_transparent func map16Derivative(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
                                    _ lower: Int, _ upper: Int, _ f: Activation) {
+    guard upper - lower >= 16 else {
+        for i in lower..<upper { dx[i] = f.derivative(x[i]) * dy[i] }
+        return
+    }
+    let last = upper - 16, lastX = load16(x + last), lastDy = load16(dy + last)
     var i = lower
     while i + 16 <= upper { store16(f.derivativeLanes(load16(x + i), load16(dy + i)), dx + i); i += 16 }
-    guard i < upper else { return }
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { t in
-        let t = t.baseAddress!   // x's tail in the first 16, dy's in the second
-        t.update(from: x + i, count: upper - i); (t + 16).update(from: dy + i, count: upper - i)
-        store16(f.derivativeLanes(load16(t), load16(t + 16)), t)
-        (dx + i).update(from: t, count: upper - i)
-    }
+    if i < upper { store16(f.derivativeLanes(lastX, lastDy), dx + last) }
 }
 
 /// erf(x) as a rational function of x² on [−4, 4] (clamped outside, where |erf| = 1 to float precision):

@@ -96,6 +96,16 @@ final class FastMathTests: XCTestCase {
                     XCTAssertTrue(same(dx[q], f.derivative(xs[q]) * dy[q]), "\(f) backward at \(xs[q]), n \(n)")
                 }
             }
+            // In place, with lengths whose last vector overlaps the one before it: the overlap must see inputs.
+            for n in [49, 33, 196, 17] {
+                var y = Array(xs[0..<n]), dx = Array(dy[0..<n])
+                y.withUnsafeMutableBufferPointer { p in f.forward(p.baseAddress!, p.baseAddress!, count: n) }
+                dx.withUnsafeMutableBufferPointer { p in f.backward(x: xs, dy: p.baseAddress!, dx: p.baseAddress!, count: n) }
+                for q in 0..<n {
+                    XCTAssertTrue(same(y[q], f.value(xs[q])), "\(f) forward in place at \(xs[q]), n \(n)")
+                    XCTAssertTrue(same(dx[q], f.derivative(xs[q]) * dy[q]), "\(f) backward in place at \(xs[q]), n \(n)")
+                }
+            }
         }
     }
 
