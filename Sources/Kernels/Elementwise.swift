@@ -8,8 +8,8 @@ public enum Activation: String, Codable, CaseIterable, Sendable {
     @inline(__always) public func value(_ x: Float) -> Float {
         switch self {
         case .identity: return x
-        case .relu: return max(x, 0)
-        case .relu6: return min(max(x, 0), 6)
+        case .relu: return reluValue(x)
+        case .relu6: return relu6Value(x)
         case .silu: return x / (1 + fastExp(-x))
         case .gelu: return 0.5 * x * (1 + fastErf(x * 0.70710678118654752))  // erf form, as PyTorch's default
         case .sigmoid: return 1 / (1 + fastExp(-x))
@@ -55,9 +55,9 @@ public enum Activation: String, Codable, CaseIterable, Sendable {
     public func forward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .relu:
-            Parallel.forEach(count, grain: 1 << 15) { r in for i in r { y[i] = max(x[i], 0) } }
+            Parallel.forEach(count, grain: 1 << 15) { r in for i in r { y[i] = reluValue(x[i]) } }
         case .relu6:
-            Parallel.forEach(count, grain: 1 << 15) { r in for i in r { y[i] = min(max(x[i], 0), 6) } }
+            Parallel.forEach(count, grain: 1 << 15) { r in for i in r { y[i] = relu6Value(x[i]) } }
         case .gelu:
             Parallel.forEach(count, grain: 1 << 14) { r in for i in r { let v = x[i]; y[i] = 0.5 * v * (1 + fastErf(v * 0.70710678118654752)) } }
         case .silu:
@@ -102,8 +102,8 @@ extension Activation {
     func apply(from src: UnsafePointer<Float>, to dst: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .identity: if UnsafePointer(dst) != src { dst.update(from: src, count: count) }
-        case .relu: for q in 0..<count { dst[q] = max(src[q], 0) }
-        case .relu6: for q in 0..<count { dst[q] = min(max(src[q], 0), 6) }
+        case .relu: for q in 0..<count { dst[q] = reluValue(src[q]) }
+        case .relu6: for q in 0..<count { dst[q] = relu6Value(src[q]) }
         case .silu: map16(src, dst, 0, count, .silu)
         case .sigmoid: map16(src, dst, 0, count, .sigmoid)
         default: for q in 0..<count { dst[q] = value(src[q]) }
@@ -145,8 +145,8 @@ extension Activation {
         @inline(__always) func apply(_ p: UnsafePointer<Float>, into o: UnsafeMutablePointer<Float>, count: Int) {
             switch self {
             case .none: for q in 0..<count { o[q] = p[q] }
-            case .relu: for q in 0..<count { o[q] = max(p[q], 0) }
-            case .relu6: for q in 0..<count { o[q] = min(max(p[q], 0), 6) }
+            case .relu: for q in 0..<count { o[q] = reluValue(p[q]) }
+            case .relu6: for q in 0..<count { o[q] = relu6Value(p[q]) }
             }
         }
 
@@ -154,8 +154,8 @@ extension Activation {
         @inline(__always) public func scaleShift(_ p: UnsafePointer<Float>, _ a: Float, _ b: Float, into o: UnsafeMutablePointer<Float>, count: Int) {
             switch self {
             case .none: for q in 0..<count { o[q] = p[q] * a + b }
-            case .relu: for q in 0..<count { o[q] = max(p[q] * a + b, 0) }
-            case .relu6: for q in 0..<count { o[q] = min(max(p[q] * a + b, 0), 6) }
+            case .relu: for q in 0..<count { o[q] = reluValue(p[q] * a + b) }
+            case .relu6: for q in 0..<count { o[q] = relu6Value(p[q] * a + b) }
             }
         }
     }
@@ -172,6 +172,12 @@ extension Activation {
         }
     }
 }
+
+/// Swift's `max(x, 0)` and `min(max(x, 0), 6)` as selects, bit for bit (`max(x, y)` is `y >= x ? y : x`: a
+/// NaN stays NaN, −0 gives +0). Spelled out because the generic `max` stayed a call per element in some
+/// loops (`Activation.apply`'s ReLU6: 9.5 % of Lite0's forward in the call alone).
+@inline(__always) func reluValue(_ x: Float) -> Float { 0 >= x ? 0 : x }
+@inline(__always) func relu6Value(_ x: Float) -> Float { let m: Float = 0 >= x ? 0 : x; return 6 < m ? 6 : m }
 
 /// eˣ without a libm call (Cephes' single-precision polynomial after range reduction by ln 2, ~1–2 ulp), so
 /// that softmax, SiLU and sigmoid loops vectorise. Inputs below −87.3 give 0 and above 88.7 give +∞.
@@ -281,8 +287,8 @@ public func addElementwise(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
                            clamp: Activation.Clamp) {
     switch clamp {
     case .none: addElementwise(a, b, out, count: count)
-    case .relu: Parallel.forEach(count, grain: 1 << 15) { r in for i in r { out[i] = max(a[i] + b[i], 0) } }
-    case .relu6: Parallel.forEach(count, grain: 1 << 15) { r in for i in r { out[i] = min(max(a[i] + b[i], 0), 6) } }
+    case .relu: Parallel.forEach(count, grain: 1 << 15) { r in for i in r { out[i] = reluValue(a[i] + b[i]) } }
+    case .relu6: Parallel.forEach(count, grain: 1 << 15) { r in for i in r { out[i] = relu6Value(a[i] + b[i]) } }
     }
 }
 
