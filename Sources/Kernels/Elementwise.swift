@@ -126,6 +126,15 @@ extension Activation {
             }
         }
 
+        /// The output above which the derivative is 0 (it is 0 at or below 0 too); nil for `none`, which passes all.
+        public var upperBound: Float? {
+            switch self {
+            case .none: return nil
+            case .relu: return .infinity
+            case .relu6: return 6
+            }
+        }
+
         /// `.none` for the identity as well as for no activation: the activations a clamp can stand for.
         public init?(orIdentity a: Activation) {
             if a == .identity { self = .none } else { self.init(a) }

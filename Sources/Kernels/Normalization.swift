@@ -53,45 +53,76 @@ public enum BatchNormKernel {
                                 clamped: (output: UnsafePointer<Float>, clamp: Activation.Clamp)? = nil) {
         let m = Float(n * s)
         // With `clamped`, dy is the gradient at the output of the ReLU / ReLU6 that followed this batch norm
-        // (whose forward wrote `output`): each channel's dy is masked into scratch first — the same values
-        // the activation's own backward would pass on, without writing them to a tensor of their own.
-        let scratchPerThread = clamped == nil ? 0 : n * s
+        // (whose forward wrote `output`): both passes read dy through the activation's derivative, lane by lane,
+        // instead of writing the masked gradient to a tensor of its own.
+        let output = clamped?.output, upper = clamped?.clamp.upperBound
+        // Channels go in blocks of `block`, image by image within a block: one image's planes of a block are
+        // contiguous, so the reads stream (channel by channel they were 32 short strided runs, and the loads
+        // waited on memory), and a block's planes stay in cache between the two passes. Each channel still
+        // sums its images in order: the same values as channel by channel.
+        let block = 8
         let threads = min(Parallel.cores, c)
-        Workspace.shared.with(scratchPerThread * threads + 1) { scratch in
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let masked = scratch + scratchPerThread * t
-                for ch in c * t / threads..<c * (t + 1) / threads {
-                    let mu = mean[ch], inv = invStd[ch]
-                    // This channel's gradient in image i is grad + i · imageStride: dy's own planes, or their masked copy.
-                    var grad = dy + ch * s, imageStride = c * s
-                    if let clamped {
-                        for i in 0..<n {
-                            Activation.backward(clamp: clamped.clamp, y: clamped.output + (i * c + ch) * s, dy: grad + i * imageStride,
-                                                dx: masked + i * s, count: s, serial: true)
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            let lo = c * t / threads, hi = c * (t + 1) / threads
+            var sumDy = [Double](repeating: 0, count: block), sumDyXhat = sumDy
+            var coefficients = [(k: Float, meanDy: Float, meanDyXhat: Float)](repeating: (0, 0, 0), count: block)
+            var b0 = lo
+            while b0 < hi {
+                let b1 = min(b0 + block, hi)
+                for j in 0..<b1 - b0 { sumDy[j] = 0; sumDyXhat[j] = 0 }
+                for i in 0..<n {
+                    for ch in b0..<b1 {
+                        let at = (i * c + ch) * s
+                        let (a, b) = if let output, let upper {
+                            Reduce.sumAndCentredDot(dy + at, passing: output + at, below: upper, x + at, from: mean[ch], count: s)
+                        } else {
+                            Reduce.sumAndCentredDot(dy + at, x + at, from: mean[ch], count: s)
                         }
-                        grad = UnsafePointer(masked); imageStride = s
+                        sumDy[ch - b0] += Double(a); sumDyXhat[ch - b0] += Double(b)
                     }
-                    var sumDy = 0.0, sumDyXhat = 0.0
-                    for i in 0..<n {
-                        let (a, b) = Reduce.sumAndCentredDot(grad + i * imageStride, x + (i * c + ch) * s, from: mu, count: s)
-                        sumDy += Double(a); sumDyXhat += Double(b)
-                    }
-                    let sDy = Float(sumDy), sDyXhat = Float(sumDyXhat) * inv
+                }
+                for ch in b0..<b1 {
+                    let inv = invStd[ch], sDy = Float(sumDy[ch - b0]), sDyXhat = Float(sumDyXhat[ch - b0]) * inv
                     dGamma?[ch] += sDyXhat
                     dBeta?[ch] += sDy
-                    guard let dx else { continue }
-                    let k = gamma[ch] * inv
+                    coefficients[ch - b0] = (gamma[ch] * inv, sDy / m, sDyXhat / m)
+                }
+                if let dx {
                     for i in 0..<n {
-                        let p = x + (i * c + ch) * s, g = grad + i * imageStride, o = dx + (i * c + ch) * s
-                        if batchStatistics {
-                            let meanDy = sDy / m, meanDyXhat = sDyXhat / m
-                            for q in 0..<s { o[q] = k * (g[q] - meanDy - (p[q] - mu) * inv * meanDyXhat) }
-                        } else {
-                            for q in 0..<s { o[q] = k * g[q] }
+                        for ch in b0..<b1 {
+                            let at = (i * c + ch) * s, co = coefficients[ch - b0]
+                            inputGradient(dy + at, passing: output.map { $0 + at }, below: upper ?? .infinity, x + at,
+                                          mu: mean[ch], inv: invStd[ch], k: co.k, meanDy: co.meanDy, meanDyXhat: co.meanDyXhat,
+                                          batchStatistics: batchStatistics, into: dx + at, count: s)
                         }
                     }
                 }
+                b0 = b1
             }
+        }
+    }
+
+    /// One plane of dx: k · (g − mean(g) − (x − mu) · inv · mean(g · x̂)) with batch statistics, k · g without;
+    /// g is dy read through the clamp's derivative when `y` is given. Evaluated in the order the scalar
+    /// expression is, so vector lanes and tail give the same bits.
+    @inline(__always) static func inputGradient(_ g: UnsafePointer<Float>, passing y: UnsafePointer<Float>?, below upper: Float,
+                                                _ x: UnsafePointer<Float>, mu: Float, inv: Float, k: Float, meanDy: Float, meanDyXhat: Float,
+                                                batchStatistics: Bool, into o: UnsafeMutablePointer<Float>, count: Int) {
+        @inline(__always) func grad(_ q: Int) -> Float { guard let y else { return g[q] }; return y[q] > 0 && y[q] < upper ? g[q] : 0 }
+        @inline(__always) func grad16(_ q: Int) -> SIMD16<Float> {
+            guard let y else { return load16(g + q) }
+            return Reduce.passed(load16(g + q), load16(y + q), below: upper)
+        }
+        var q = 0
+        if batchStatistics {
+            let kv = SIMD16<Float>(repeating: k), md = SIMD16<Float>(repeating: meanDy), mv = SIMD16<Float>(repeating: mu)
+            let iv = SIMD16<Float>(repeating: inv), mx = SIMD16<Float>(repeating: meanDyXhat)
+            while q + 16 <= count { store16(kv * (grad16(q) - md - (load16(x + q) - mv) * iv * mx), o + q); q += 16 }
+            while q < count { o[q] = k * (grad(q) - meanDy - (x[q] - mu) * inv * meanDyXhat); q += 1 }
+        } else {
+            let kv = SIMD16<Float>(repeating: k)
+            while q + 16 <= count { store16(kv * grad16(q), o + q); q += 16 }
+            while q < count { o[q] = k * grad(q); q += 1 }
         }
     }
 }

@@ -10,6 +10,11 @@
 /// fixed order: a result depends only on the values and their count, never on the thread that ran it.
 public enum Reduce {
 
+    /// g where the clamp's output y lies strictly between 0 and `upper`, else 0: ReLU / ReLU6's derivative.
+    @inline(__always) static func passed(_ g: SIMD16<Float>, _ y: SIMD16<Float>, below upper: Float) -> SIMD16<Float> {
+        SIMD16<Float>().replacing(with: g, where: (y .> 0) .& (y .< upper))
+    }
+
     /// Σ p[i].
     @inline(__always) public static func sum(_ p: UnsafePointer<Float>, count: Int) -> Float {
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), i = 0
@@ -47,6 +52,26 @@ public enum Reduce {
         if i + 16 <= count { let g0 = load16(g + i); s0 += g0; d0.addProduct(g0, load16(x + i) - m); i += 16 }
         var s = (s0 + s1).sum(), d = (d0 + d1).sum()
         while i < count { s += g[i]; d = d.addingProduct(g[i], x[i] - mu); i += 1 }
+        return (s, d)
+    }
+
+    /// `sumAndCentredDot` of g after a ReLU / ReLU6 derivative: lanes whose forward output y sat on a bound
+    /// (y ≤ 0 or y ≥ upper) count as 0 — the masked gradient, summed in the same order, without storing it.
+    @inline(__always) public static func sumAndCentredDot(_ g: UnsafePointer<Float>, passing y: UnsafePointer<Float>, below upper: Float,
+                                                         _ x: UnsafePointer<Float>, from mu: Float, count: Int) -> (Float, Float) {
+        let m = SIMD16<Float>(repeating: mu)
+        var s0 = SIMD16<Float>(), s1 = SIMD16<Float>(), d0 = SIMD16<Float>(), d1 = SIMD16<Float>(), i = 0
+        while i + 32 <= count {
+            let g0 = passed(load16(g + i), load16(y + i), below: upper), g1 = passed(load16(g + i + 16), load16(y + i + 16), below: upper)
+            s0 += g0; s1 += g1
+            d0.addProduct(g0, load16(x + i) - m); d1.addProduct(g1, load16(x + i + 16) - m); i += 32
+        }
+        if i + 16 <= count {
+            let g0 = passed(load16(g + i), load16(y + i), below: upper)
+            s0 += g0; d0.addProduct(g0, load16(x + i) - m); i += 16
+        }
+        var s = (s0 + s1).sum(), d = (d0 + d1).sum()
+        while i < count { let gi = y[i] > 0 && y[i] < upper ? g[i] : 0; s += gi; d = d.addingProduct(gi, x[i] - mu); i += 1 }
         return (s, d)
     }
 
