@@ -54,7 +54,7 @@ public enum Conv2D {
                 let yn = y + n * g.outChannels * hw
                 // With a bias, the output starts as the bias and the GEMM adds to it (beta = 1): OpenBLAS's
                 // beta = 0 would zero it in a pass of its own, and the bias would take another.
-                if let bias { fillChannelBias(bias, into: yn, channels: g.outChannels, plane: hw) }
+                if let bias { fillChannelBias(bias, into: yn, channels: g.outChannels, plane: hw, parallel: true) }
                 sgemm(m: g.outChannels, n: hw, k: g.inChannels, a: weight, lda: g.inChannels,
                       b: x + n * g.inChannels * inPlane, ldb: hw, beta: bias == nil ? 0 : 1, c: yn, ldc: hw)
             }
@@ -71,7 +71,7 @@ public enum Conv2D {
                             let yn = y + n * g.outChannels * hw
                             if !g.isPointwise { im2col(g, x: x, firstImage: n, images: 1, cols: cols, ld: hw, parallel: false) }
                             // The bias first and the GEMM adding to it, as in the direct path.
-                            if let bias { for c in 0..<g.outChannels { (yn + c * hw).update(repeating: bias[c], count: hw) } }
+                            if let bias { fillChannelBias(bias, into: yn, channels: g.outChannels, plane: hw, parallel: false) }
                             sgemm(m: g.outChannels, n: hw, k: kRows, a: weight, lda: kRows,
                                   b: g.isPointwise ? x + n * g.inChannels * inPlane : UnsafePointer(cols), ldb: hw,
                                   beta: bias == nil ? 0 : 1, c: yn, ldc: hw)
@@ -179,9 +179,9 @@ public enum Conv2D {
         }
     }
 
-    /// y[c, ·] = bias[c] over one image's planes.
-    static func fillChannelBias(_ bias: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, channels: Int, plane: Int) {
-        Parallel.forEach(channels, grain: 16) { r in
+    /// y[c, ·] = bias[c] over one image's planes, across cores or on the calling thread (inside a per-core loop).
+    static func fillChannelBias(_ bias: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, channels: Int, plane: Int, parallel: Bool) {
+        Parallel.forEach(channels, grain: parallel ? 16 : Int.max) { r in
             for c in r { (y + c * plane).update(repeating: bias[c], count: plane) }
         }
     }

@@ -190,9 +190,9 @@ public enum Depthwise {
                             }
                             if activation == .silu || activation == .sigmoid { activation.apply(from: yp, to: yp, count: outPlane) }
                         } else if activation == .silu || activation == .sigmoid {
-                            // Rows of 7 or 14 would leave most values to `map16`'s tail: copy the rows out, then run
-                            // the activation over the whole plane. (Clamps stay per row: their loops vectorise with
-                            // tails of their own, and the extra pass cost Lite0 ~4 % when tried.)
+                            // Rows of 16 or more: copy them out, then run the activation over the whole plane in
+                            // full vectors. (Clamps stay per row: their loops vectorise with tails of their own, and
+                            // the extra pass cost Lite0 ~4 % when tried.)
                             for oh in 0..<outH { (yp + oh * outW).update(from: out + oh * layout.phaseWidth, count: outW) }
                             activation.apply(from: yp, to: yp, count: outPlane)
                         } else {

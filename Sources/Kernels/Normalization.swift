@@ -55,7 +55,8 @@ public enum BatchNormKernel {
         // With `clamped`, dy is the gradient at the output of the ReLU / ReLU6 that followed this batch norm
         // (whose forward wrote `output`): both passes read dy through the activation's derivative, lane by lane,
         // instead of writing the masked gradient to a tensor of its own.
-        let output = clamped?.output, upper = clamped?.clamp.upperBound
+        // (nil also for a clamp of `.none`, which passes every value: both passes must agree on that.)
+        let mask: (output: UnsafePointer<Float>, upper: Float)? = clamped.flatMap { c in c.clamp.upperBound.map { (c.output, $0) } }
         // Channels go in blocks of `block`, image by image within a block: one image's planes of a block are
         // contiguous, so the reads stream (channel by channel they were 32 short strided runs, and the loads
         // waited on memory), and a block's planes stay in cache between the two passes. Each channel still
@@ -73,8 +74,8 @@ public enum BatchNormKernel {
                 for i in 0..<n {
                     for ch in b0..<b1 {
                         let at = (i * c + ch) * s
-                        let (a, b) = if let output, let upper {
-                            Reduce.sumAndCentredDot(dy + at, passing: output + at, below: upper, x + at, from: mean[ch], count: s)
+                        let (a, b) = if let mask {
+                            Reduce.sumAndCentredDot(dy + at, passing: mask.output + at, below: mask.upper, x + at, from: mean[ch], count: s)
                         } else {
                             Reduce.sumAndCentredDot(dy + at, x + at, from: mean[ch], count: s)
                         }
@@ -91,7 +92,7 @@ public enum BatchNormKernel {
                     for i in 0..<n {
                         for ch in b0..<b1 {
                             let at = (i * c + ch) * s, co = coefficients[ch - b0]
-                            inputGradient(dy + at, passing: output.map { $0 + at }, below: upper ?? .infinity, x + at,
+                            inputGradient(dy + at, passing: mask.map { $0.output + at }, below: mask?.upper ?? .infinity, x + at,
                                           mu: mean[ch], inv: invStd[ch], k: co.k, meanDy: co.meanDy, meanDyXhat: co.meanDyXhat,
                                           batchStatistics: batchStatistics, into: dx + at, count: s)
                         }

@@ -226,6 +226,35 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertEqual(Double(sm[5]), 1 / (2 * M_E + 1), accuracy: 1e-6, "large logits stay finite")
     }
 
+    /// Batch norm's backward reading dy through the ReLU6 mask gives the bits of masking first (the
+    /// activation's own backward) and then the plain batch norm backward; a clamp of `.none` masks nothing.
+    /// 19 channels: more than one block of 8, split unevenly across cores; planes of 49 leave vector tails.
+    func testBatchNormBackwardThroughTheClampIsMaskThenBackward() {
+        let n = 3, c = 19, s = 49, count = n * c * s
+        let x = randomArray(count, seed: 21, lo: -2, hi: 3), dy = randomArray(count, seed: 22, lo: -1, hi: 1)
+        let gamma = randomArray(c, seed: 23, lo: 2.5, hi: 4), beta = randomArray(c, seed: 24, lo: -0.5, hi: 0.5)
+        var y = [Float](repeating: 0, count: count), mean = [Float](repeating: 0, count: c), inv = mean, variance = mean
+        BatchNormKernel.forwardTraining(x: x, n: n, c: c, s: s, eps: 1e-5, gamma: gamma, beta: beta, y: &y,
+                                        mean: &mean, invStd: &inv, variance: &variance, clamp: .relu6)
+        XCTAssertTrue(y.contains(0) && y.contains(6) && y.contains { $0 > 0 && $0 < 6 }, "the clamp bites on both sides")
+        func backward(_ g: [Float], _ clamped: (output: UnsafePointer<Float>, clamp: Activation.Clamp)?) -> (dx: [Float], dGamma: [Float], dBeta: [Float]) {
+            var dx = [Float](repeating: 0, count: count), dGamma = [Float](repeating: 0, count: c), dBeta = dGamma
+            BatchNormKernel.backward(x: x, dy: g, n: n, c: c, s: s, mean: mean, invStd: inv, gamma: gamma, batchStatistics: true,
+                                     dx: &dx, dGamma: &dGamma, dBeta: &dBeta, clamped: clamped)
+            return (dx, dGamma, dBeta)
+        }
+        var masked = [Float](repeating: 0, count: count)
+        Activation.backward(clamp: .relu6, y: y, dy: dy, dx: &masked, count: count)
+        let reference = backward(masked, nil), plain = backward(dy, nil)
+        y.withUnsafeBufferPointer { yp in
+            let fused = backward(dy, (yp.baseAddress!, .relu6)), none = backward(dy, (yp.baseAddress!, .none))
+            func same(_ p: [Float], _ q: [Float]) -> Bool { p.map(\.bitPattern) == q.map(\.bitPattern) }
+            XCTAssertTrue(same(fused.dx, reference.dx), "dx through the mask")
+            XCTAssertTrue(same(fused.dGamma, reference.dGamma) && same(fused.dBeta, reference.dBeta), "dGamma, dBeta through the mask")
+            XCTAssertTrue(same(none.dx, plain.dx) && same(none.dGamma, plain.dGamma), "a clamp of .none masks nothing")
+        }
+    }
+
     func testActivationDerivativesMatchFiniteDifferences() {
         for f in Activation.allCases {
             for x: Float in [-4.5, -2, -0.7, 0.3, 1.1, 2.9, 5.5, 7] {
