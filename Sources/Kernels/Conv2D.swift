@@ -3,9 +3,9 @@ import Dispatch
 /// 2-D convolution over NCHW tensors; weights are [outC, inC/groups, kH, kW] as in PyTorch.
 ///
 /// Five paths, picked by shape: depthwise (a direct loop per channel plane), stride-1 3×3 (Winograd F(2×2, 3×3),
-/// `Winograd`), pointwise on large maps (one
-/// GEMM per image, no copy, OpenBLAS on all cores), every other ungrouped convolution (the images split
-/// across cores, each core unfolding one image and running a single-threaded GEMM straight into the output)
+/// `Winograd`), pointwise on large maps without a bias or activation (one GEMM per image, no copy, OpenBLAS on
+/// all cores), every other ungrouped convolution (the images split across cores, each core unfolding one image
+/// and running single-threaded GEMMs straight into the output, tile by tile when a bias and activation follow)
 /// and grouped convolutions (im2col over a chunk of images into one wide matrix, one GEMM per group).
 public enum Conv2D {
     /// Floats of scratch (columns + staged output) one chunk may use: large enough to give GEMM wide
@@ -23,6 +23,19 @@ public enum Conv2D {
 
     static func usesDirectGEMM(_ g: ConvGeometry) -> Bool {
         g.isPointwise && g.groups == 1 && g.outH * g.outW >= 1024
+    }
+
+    /// Output floats of one column tile in the per-core forward: the tile's bias, GEMM and activation run while
+    /// it sits in the core's L2 (2 MB here), so a large map's output goes out to memory once instead of three
+    /// times (bias fill, GEMM read-modify-write, activation read-modify-write).
+    static let tileOutputFloats = 96 << 10
+
+    /// Column tiles of an image's `hw` outputs for `outChannels` rows: a count and a width (a multiple of 16
+    /// except for the last tile).
+    public static func columnTiles(hw: Int, outChannels: Int) -> (count: Int, width: Int) {
+        let widest = max(256, tileOutputFloats / max(outChannels, 1))
+        let count = (hw + widest - 1) / widest
+        return (count, ((hw + count - 1) / count + 15) / 16 * 16)
     }
 
     /// Every other ungrouped convolution: one image at a time per core — im2col of that image (unless 1×1)
@@ -46,23 +59,22 @@ public enum Conv2D {
                                bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, activation: Activation = .identity) {
         if g.isDepthwise { Depthwise.forward(g, x: x, weight: weight, bias: bias, y: y, activation: activation); return }
         if Winograd.applies(g) { Winograd.forward(g, x: x, weight: weight, bias: bias, y: y, activation: activation); return }
-        // The per-core path applies the activation image by image; the others in one pass at the end.
-        defer { if activation != .identity && !usesPerCoreGEMM(g) { activation.forward(y, y, count: g.batch * g.outChannels * g.outH * g.outW) } }
         let hw = g.outH * g.outW, inPlane = g.height * g.width
-        if usesDirectGEMM(g) {
+        if usesDirectGEMM(g) && bias == nil && activation == .identity {
             for n in 0..<g.batch {
-                let yn = y + n * g.outChannels * hw
-                // With a bias, the output starts as the bias and the GEMM adds to it (beta = 1): OpenBLAS's
-                // beta = 0 would zero it in a pass of its own, and the bias would take another.
-                if let bias { fillChannelBias(bias, into: yn, channels: g.outChannels, plane: hw, parallel: true) }
                 sgemm(m: g.outChannels, n: hw, k: g.inChannels, a: weight, lda: g.inChannels,
-                      b: x + n * g.inChannels * inPlane, ldb: hw, beta: bias == nil ? 0 : 1, c: yn, ldc: hw)
+                      b: x + n * g.inChannels * inPlane, ldb: hw, c: y + n * g.outChannels * hw, ldc: hw)
             }
             return
         }
-        if usesPerCoreGEMM(g) {
+        // Every other ungrouped convolution, large pointwise maps with a bias or an activation (folded batch norm)
+        // included: whole images per core, each image's output in column tiles (`columnTiles`). With a bias the
+        // tile starts as the bias and the GEMM adds to it (beta = 1: OpenBLAS's beta = 0 would zero it in a pass
+        // of its own); the activation follows while the tile is still in cache.
+        if g.groups == 1 {
             let parts = Parallel.contiguousParts(g.batch), kRows = g.inChannels * g.kernelH * g.kernelW
             let colsPerCore = g.isPointwise ? 0 : kRows * hw
+            let tiles = bias == nil && activation == .identity ? (count: 1, width: hw) : columnTiles(hw: hw, outChannels: g.outChannels)
             Workspace.shared.with(colsPerCore * parts.count + 1) { scratch in
                 BLASThreads.perCore(parts.count) { r in
                     for part in r {
@@ -70,18 +82,23 @@ public enum Conv2D {
                         for n in parts[part] {
                             let yn = y + n * g.outChannels * hw
                             if !g.isPointwise { im2col(g, x: x, firstImage: n, images: 1, cols: cols, ld: hw, parallel: false) }
-                            // The bias first and the GEMM adding to it, as in the direct path.
-                            if let bias { fillChannelBias(bias, into: yn, channels: g.outChannels, plane: hw, parallel: false) }
-                            sgemm(m: g.outChannels, n: hw, k: kRows, a: weight, lda: kRows,
-                                  b: g.isPointwise ? x + n * g.inChannels * inPlane : UnsafePointer(cols), ldb: hw,
-                                  beta: bias == nil ? 0 : 1, c: yn, ldc: hw)
-                            if activation != .identity { activation.apply(from: yn, to: yn, count: g.outChannels * hw) }
+                            let b = g.isPointwise ? x + n * g.inChannels * inPlane : UnsafePointer(cols)
+                            for tile in 0..<tiles.count {
+                                let p0 = tile * tiles.width, width = min(tiles.width, hw - p0)
+                                if let bias { for c in 0..<g.outChannels { (yn + c * hw + p0).update(repeating: bias[c], count: width) } }
+                                sgemm(m: g.outChannels, n: width, k: kRows, a: weight, lda: kRows, b: b + p0, ldb: hw,
+                                      beta: bias == nil ? 0 : 1, c: yn + p0, ldc: hw)
+                                if activation != .identity {
+                                    for c in 0..<g.outChannels { activation.apply(from: yn + c * hw + p0, to: yn + c * hw + p0, count: width) }
+                                }
+                            }
                         }
                     }
                 }
             }
             return
         }
+        defer { if activation != .identity { activation.forward(y, y, count: g.batch * g.outChannels * hw) } }
         let chunk = imagesPerChunk(g)
         let kRows = g.inChannels * g.kernelH * g.kernelW
         let kG = kRows / g.groups, outG = g.outChannels / g.groups
@@ -176,13 +193,6 @@ public enum Conv2D {
                     }
                 }
             }
-        }
-    }
-
-    /// y[c, ·] = bias[c] over one image's planes, across cores or on the calling thread (inside a per-core loop).
-    static func fillChannelBias(_ bias: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, channels: Int, plane: Int, parallel: Bool) {
-        Parallel.forEach(channels, grain: parallel ? 16 : Int.max) { r in
-            for c in r { (y + c * plane).update(repeating: bias[c], count: plane) }
         }
     }
 

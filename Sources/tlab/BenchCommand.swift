@@ -89,9 +89,11 @@ struct Bench: ParsableCommand {
         var batch: Int
         var shape: [Int]
         var forwardGFLOPs, backwardGFLOPs, forwardMilliseconds, backwardMilliseconds: Double
+        var inferenceGFLOPs, inferenceMilliseconds: Double
         enum CodingKeys: String, CodingKey {
             case bench, net, layer, batch, shape
             case forwardGFLOPs = "forward_gflops", backwardGFLOPs = "backward_gflops", forwardMilliseconds = "forward_ms", backwardMilliseconds = "backward_ms"
+            case inferenceGFLOPs = "inference_gflops", inferenceMilliseconds = "inference_ms"
         }
     }
 
@@ -214,17 +216,20 @@ struct Bench: ParsableCommand {
             let w = Tensor.randomUniform(g.weightShape, -0.1, 0.1, generator: &gen)
             let y = Tensor(uninitialized: g.outShape), dx = Tensor(uninitialized: g.inShape), dw = Tensor(zeros: g.weightShape)
             let tf = bestTime(reps: reps) { Conv2D.forward(g, x: x.data, weight: w.data, bias: nil, y: y.data) }
+            // Inference: batch norm folded into a bias, ReLU6 applied as the output is written.
+            let bias = Tensor.randomUniform([c.cout], -0.1, 0.1, generator: &gen)
+            let ti = bestTime(reps: reps) { Conv2D.forward(g, x: x.data, weight: w.data, bias: bias.data, y: y.data, activation: .relu6) }
             let tb = bestTime(reps: reps) {
                 Conv2D.backward(g, x: x.data, weight: w.data, dy: y.data, dx: dx.data, dWeight: dw.data, dBias: nil)
             }
-            let fwd = g.flops / tf / 1e9, bwd = 2 * g.flops / tb / 1e9
+            let fwd = g.flops / tf / 1e9, bwd = 2 * g.flops / tb / 1e9, inf = g.flops / ti / 1e9
             if json {
                 print(try JSONLines.string(ConvLine(net: c.net, layer: c.name, batch: batch, shape: [c.cin, c.cout, c.k, c.s, c.hw, c.groups],
                                                     forwardGFLOPs: fwd, backwardGFLOPs: bwd, forwardMilliseconds: tf * 1000,
-                                                    backwardMilliseconds: tb * 1000)))
+                                                    backwardMilliseconds: tb * 1000, inferenceGFLOPs: inf, inferenceMilliseconds: ti * 1000)))
             } else {
-                print(String(format: "%-20@ %-18@ fwd %7.1f GFLOP/s %8.2f ms   bwd %7.1f GFLOP/s %8.2f ms",
-                             c.net as NSString, c.name as NSString, fwd, tf * 1000, bwd, tb * 1000))
+                print(String(format: "%-20@ %-18@ fwd %7.1f GFLOP/s %8.2f ms   bwd %7.1f GFLOP/s %8.2f ms   +bias+relu6 %7.1f GFLOP/s %8.2f ms",
+                             c.net as NSString, c.name as NSString, fwd, tf * 1000, bwd, tb * 1000, inf, ti * 1000))
             }
         }
     }

@@ -59,11 +59,40 @@ final class ConvolutionTests: XCTestCase {
             let g = geometry(c)
             let x = randomArray(g.inShape.reduce(1, *), seed: UInt64(i))
             let w = randomArray(g.weightShape.reduce(1, *), seed: UInt64(100 + i))
-            let b = randomArray(c.cout, seed: UInt64(200 + i))
-            var y = [Float](repeating: .nan, count: g.outShape.reduce(1, *))
-            y.withUnsafeMutableBufferPointer { Conv2D.forward(g, x: x, weight: w, bias: b, y: $0.baseAddress!) }
-            let expected = Reference.conv2d(g, x: x, w: w, bias: b)
-            XCTAssertLessThan(maxAbsDiff(y, expected), 1e-4, c.label)
+            // With a bias (folded batch norm) and without (training): large pointwise maps take different paths.
+            for b in [randomArray(c.cout, seed: UInt64(200 + i)), nil] {
+                var y = [Float](repeating: .nan, count: g.outShape.reduce(1, *))
+                y.withUnsafeMutableBufferPointer { Conv2D.forward(g, x: x, weight: w, bias: b, y: $0.baseAddress!) }
+                let expected = Reference.conv2d(g, x: x, w: w, bias: b)
+                XCTAssertLessThan(maxAbsDiff(y, expected), 1e-4, c.label + (b == nil ? ", no bias" : ""))
+            }
+        }
+    }
+
+    /// Ungrouped convolutions with a bias and an activation write each image's output in column tiles (bias,
+    /// GEMM, activation per tile): several tiles, a narrower last one, pointwise and unfolded, every output
+    /// against the naive loop and bit-identical on a rerun.
+    func testTiledForwardWithBiasAndActivation() {
+        let tiled = [
+            Case(n: 3, cin: 5, cout: 64, h: 64, w: 65, k: 1, s: 1, d: 1, groups: 1, padding: .explicit(0, 0), label: "pointwise @64x65, 64 channels"),
+            Case(n: 2, cin: 3, cout: 40, h: 100, w: 99, k: 3, s: 2, d: 1, groups: 1, padding: .same, label: "3x3 stride 2 to 50x50, 40 channels"),
+        ]
+        for (i, c) in tiled.enumerated() {
+            let g = geometry(c)
+            let tiles = Conv2D.columnTiles(hw: g.outH * g.outW, outChannels: c.cout)
+            XCTAssertGreaterThan(tiles.count, 1, c.label)
+            XCTAssertLessThan((tiles.count - 1) * tiles.width, g.outH * g.outW, c.label)
+            XCTAssertGreaterThan(tiles.count * tiles.width, g.outH * g.outW, "a narrower last tile: " + c.label)
+            let x = randomArray(g.inShape.reduce(1, *), seed: UInt64(70 + i)), w = randomArray(g.weightShape.reduce(1, *), seed: UInt64(80 + i))
+            let b = randomArray(c.cout, seed: UInt64(90 + i))
+            func run() -> [Float] {
+                var y = [Float](repeating: .nan, count: g.outShape.reduce(1, *))
+                y.withUnsafeMutableBufferPointer { Conv2D.forward(g, x: x, weight: w, bias: b, y: $0.baseAddress!, activation: .relu6) }
+                return y
+            }
+            let y = run()
+            XCTAssertLessThan(maxAbsDiff(y, Reference.conv2d(g, x: x, w: w, bias: b).map { min(max($0, 0), 6) }), 1e-4, c.label)
+            XCTAssertEqual(y, run(), "bit-identical rerun: " + c.label)
         }
     }
 
