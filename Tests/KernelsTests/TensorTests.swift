@@ -109,6 +109,26 @@ final class FastMathTests: XCTestCase {
         }
     }
 
+    /// ReLU and ReLU6 run as 16-lane clamps with an overlapping last vector (`mapClamp16`), in place or not:
+    /// every length a parallel chunk or a tile leaves gives the scalar bits, NaN, −0 and the kink at 6 included.
+    func testClampLoopsGiveTheScalarBitsInPlaceAndNot() {
+        var xs: [Float] = (0...5000).map { Float(-10 + 20 * Double($0) / 5000) }
+        xs += [.nan, -0, 0, 6, 6.0000005, 5.9999995, -.infinity, .infinity, 1e-30, -1e-30]
+        for f in [Activation.relu, .relu6] {
+            for n in [xs.count, 49, 33, 28, 17, 16, 15, 1] {
+                var y = [Float](repeating: 0, count: n)
+                f.forward(xs, &y, count: n)
+                var inPlace = Array(xs[xs.count - n..<xs.count])
+                inPlace.withUnsafeMutableBufferPointer { p in f.forward(p.baseAddress!, p.baseAddress!, count: n) }
+                for q in 0..<n {
+                    XCTAssertTrue(same(y[q], f.value(xs[q])), "\(f) at \(xs[q]), n \(n)")
+                    let x = xs[xs.count - n + q]
+                    XCTAssertTrue(same(inPlace[q], f.value(x)), "\(f) in place at \(x), n \(n)")
+                }
+            }
+        }
+    }
+
     func testFastExpAndErfAgainstLibm() {
         var worstExp = 0.0, worstErf = 0.0
         for i in 0...20000 {
