@@ -143,64 +143,92 @@ public enum Depthwise {
     static func planes(_ count: Int, height: Int, width: Int, outH: Int, outW: Int, pads: (top: Int, bottom: Int, left: Int, right: Int),
                        stride: (h: Int, w: Int), taps: [(row: Int, column: Int)], x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                        weights: (Int) -> UnsafePointer<Float>, bias: (Int) -> Float, activation: Activation) {
-        let layout = Layout(height: height, width: width, pads: pads, stride: stride, outH: outH, taps: taps)
-        let tapOffsets = taps.map { layout.offset(row: $0.row, column: $0.column) }
-        let pairs = rowPairs ? RowPairs(tapOffsets: tapOffsets, rowStep: layout.phaseWidth, outH: outH, outW: outW) : nil
-        // The second row of the last pair reads and writes up to one vector past the flat outputs.
-        let perThread = layout.floats + layout.flatFloats + 2 * layout.phaseWidth + 32
+        let plan = PlanePlan(height: height, width: width, outH: outH, outW: outW, pads: pads, stride: stride, taps: taps)
         let threads = min(Parallel.cores, count)
-        let inPlane = height * width, outPlane = outH * outW
-        Workspace.shared.with(perThread * threads) { scratch in
+        Workspace.shared.with(plan.scratchFloats * threads) { scratch in
             DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let padded = scratch + t * perThread, out = padded + layout.floats
-                padded.update(repeating: 0, count: perThread)
-                (pairs?.loads ?? tapOffsets).withUnsafeBufferPointer { pairLoads in
-                tapOffsets.withUnsafeBufferPointer { tap in
-                    for p in count * t / threads..<count * (t + 1) / threads {
-                        layout.fill(padded, from: x + p * inPlane)
-                        let w = weights(p), b = bias(p), yp = y + p * outPlane
-                        if let pairs {
-                            var r = 0
-                            while r + 1 < outH {
-                                pairs.pair(padded, out: out, row: r, rowWidth: layout.phaseWidth, outW: outW, bias: b, w: w, load: pairLoads.baseAddress!)
-                                r += 2
-                            }
-                            var c = 0
-                            while r < outH && c < outW {   // an odd last row alone
-                                let q = r * layout.phaseWidth + c
-                                store16(tapSum(padded + q, bias: b, w: w, tap: tap), out + q)
-                                c += 16
-                            }
-                        } else {
-                            var v = 0
-                            while v + 4 <= layout.flatVectors { tapSums4(padded + 16 * v, bias: b, w: w, tap: tap, into: out + 16 * v); v += 4 }
-                            while v < layout.flatVectors { store16(tapSum(padded + 16 * v, bias: b, w: w, tap: tap), out + 16 * v); v += 1 }
+                let padded = scratch + t * plan.scratchFloats
+                padded.update(repeating: 0, count: plan.scratchFloats)
+                plan.run(count * t / threads..<count * (t + 1) / threads, scratch: padded, x: x, y: y, weights: weights, bias: bias, activation: activation)
+            }
+        }
+    }
+
+    /// Everything about one plane shape that `planes` works out once: the padded layout, the taps' offsets in
+    /// it, the row-pair plan, and the scratch one thread needs (`scratchFloats`, zeroed before its first plane).
+    public struct PlanePlan {
+        let layout: Layout
+        let tapOffsets: [Int]
+        let pairs: RowPairs?
+        let outH, outW: Int
+        /// The second row of the last pair reads and writes up to one vector past the flat outputs.
+        public var scratchFloats: Int { layout.floats + layout.flatFloats + 2 * layout.phaseWidth + 32 }
+
+        init(height: Int, width: Int, outH: Int, outW: Int, pads: (top: Int, bottom: Int, left: Int, right: Int),
+             stride: (h: Int, w: Int), taps: [(row: Int, column: Int)]) {
+            layout = Layout(height: height, width: width, pads: pads, stride: stride, outH: outH, taps: taps)
+            tapOffsets = taps.map { [layout] in layout.offset(row: $0.row, column: $0.column) }
+            pairs = rowPairs ? RowPairs(tapOffsets: tapOffsets, rowStep: layout.phaseWidth, outH: outH, outW: outW) : nil
+            self.outH = outH; self.outW = outW
+        }
+
+        /// The plan of a depthwise convolution's forward.
+        public init(_ g: ConvGeometry) {
+            self.init(height: g.height, width: g.width, outH: g.outH, outW: g.outW, pads: (g.padTop, g.padBottom, g.padLeft, g.padRight),
+                      stride: (g.strideH, g.strideW), taps: Depthwise.taps(g))
+        }
+
+        /// Planes `range` on the calling thread, with `scratch` (`scratchFloats`, its pad cells zero).
+        public func run(_ range: Range<Int>, scratch padded: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                        weights: (Int) -> UnsafePointer<Float>, bias: (Int) -> Float, activation: Activation) {
+            let out = padded + layout.floats
+            let inPlane = layout.height * layout.width, outPlane = outH * outW
+            (pairs?.loads ?? tapOffsets).withUnsafeBufferPointer { pairLoads in
+            tapOffsets.withUnsafeBufferPointer { tap in
+                for p in range {
+                    layout.fill(padded, from: x + p * inPlane)
+                    let w = weights(p), b = bias(p), yp = y + p * outPlane
+                    if let pairs {
+                        var r = 0
+                        while r + 1 < outH {
+                            pairs.pair(padded, out: out, row: r, rowWidth: layout.phaseWidth, outW: outW, bias: b, w: w, load: pairLoads.baseAddress!)
+                            r += 2
                         }
-                        if outW < 16, let clamp = Activation.Clamp(orIdentity: activation) ?? (activation == .silu || activation == .sigmoid ? Activation.Clamp.none : nil) {
-                            // Rows of 7 or 14: a call per row to copy them out cost more than the taps at 7×7.
-                            // Each row goes out as one whole vector; its lanes past the row's end land on later
-                            // rows, which are written after and overwrite them. Rows whose vector would pass the
-                            // plane's end go out value by value.
-                            for oh in 0..<outH {
-                                if oh * outW + 16 <= outPlane {
-                                    store16(clamp.lanes(load16(out + oh * layout.phaseWidth)), yp + oh * outW)
-                                } else {
-                                    clamp.apply(out + oh * layout.phaseWidth, into: yp + oh * outW, count: outW)
-                                }
-                            }
-                            if activation == .silu || activation == .sigmoid { activation.apply(from: yp, to: yp, count: outPlane) }
-                        } else if activation == .silu || activation == .sigmoid {
-                            // Rows of 16 or more: copy them out, then run the activation over the whole plane in
-                            // full vectors. (Clamps stay per row: their loops vectorise with tails of their own, and
-                            // the extra pass cost Lite0 ~4 % when tried.)
-                            for oh in 0..<outH { (yp + oh * outW).update(from: out + oh * layout.phaseWidth, count: outW) }
-                            activation.apply(from: yp, to: yp, count: outPlane)
-                        } else {
-                            for oh in 0..<outH { activation.apply(from: out + oh * layout.phaseWidth, to: yp + oh * outW, count: outW) }
+                        var c = 0
+                        while r < outH && c < outW {   // an odd last row alone
+                            let q = r * layout.phaseWidth + c
+                            store16(tapSum(padded + q, bias: b, w: w, tap: tap), out + q)
+                            c += 16
                         }
+                    } else {
+                        var v = 0
+                        while v + 4 <= layout.flatVectors { tapSums4(padded + 16 * v, bias: b, w: w, tap: tap, into: out + 16 * v); v += 4 }
+                        while v < layout.flatVectors { store16(tapSum(padded + 16 * v, bias: b, w: w, tap: tap), out + 16 * v); v += 1 }
+                    }
+                    if outW < 16, let clamp = Activation.Clamp(orIdentity: activation) ?? (activation == .silu || activation == .sigmoid ? Activation.Clamp.none : nil) {
+                        // Rows of 7 or 14: a call per row to copy them out cost more than the taps at 7×7.
+                        // Each row goes out as one whole vector; its lanes past the row's end land on later
+                        // rows, which are written after and overwrite them. Rows whose vector would pass the
+                        // plane's end go out value by value.
+                        for oh in 0..<outH {
+                            if oh * outW + 16 <= outPlane {
+                                store16(clamp.lanes(load16(out + oh * layout.phaseWidth)), yp + oh * outW)
+                            } else {
+                                clamp.apply(out + oh * layout.phaseWidth, into: yp + oh * outW, count: outW)
+                            }
+                        }
+                        if activation == .silu || activation == .sigmoid { activation.apply(from: yp, to: yp, count: outPlane) }
+                    } else if activation == .silu || activation == .sigmoid {
+                        // Rows of 16 or more: copy them out, then run the activation over the whole plane in
+                        // full vectors. (Clamps stay per row: their loops vectorise with tails of their own, and
+                        // the extra pass cost Lite0 ~4 % when tried.)
+                        for oh in 0..<outH { (yp + oh * outW).update(from: out + oh * layout.phaseWidth, count: outW) }
+                        activation.apply(from: yp, to: yp, count: outPlane)
+                    } else {
+                        for oh in 0..<outH { activation.apply(from: out + oh * layout.phaseWidth, to: yp + oh * outW, count: outW) }
                     }
                 }
-                }
+            }
             }
         }
     }

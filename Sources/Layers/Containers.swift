@@ -29,18 +29,29 @@ public final class Sequential: Layer {
             return ForwardMode(training: mode.training, keepForBackward: mode.keepForBackward && reached,
                                inputGradient: mode.inputGradient || i > first)
         }
+        // conv → batch norm on running statistics [→ activation] at child i, with nothing kept for backward:
+        // the layers and how many children they take.
+        func foldable(_ i: Int) -> (conv: Conv2d, bn: BatchNorm, activation: Activation, used: Int)? {
+            guard i + 1 < children.count, let conv = children[i].1 as? Conv2d, let bn = children[i + 1].1 as? BatchNorm,
+                  !childMode(i).keepForBackward, !childMode(i + 1).keepForBackward, bn.usesRunningStatistics(in: mode) else { return nil }
+            if i + 2 < children.count, let a = children[i + 2].1 as? ActivationLayer, !childMode(i + 2).keepForBackward {
+                return (conv, bn, a.function, 3)
+            }
+            return (conv, bn, .identity, 2)
+        }
         var i = 0
         while i < children.count {
-            // conv → batch norm on running statistics [→ activation], with nothing kept for backward, runs
-            // as one folded convolution.
-            if let conv = children[i].1 as? Conv2d, i + 1 < children.count, let bn = children[i + 1].1 as? BatchNorm,
-               !childMode(i).keepForBackward, !childMode(i + 1).keepForBackward, bn.usesRunningStatistics(in: mode) {
-                var activation = Activation.identity, used = 2
-                if i + 2 < children.count, let a = children[i + 2].1 as? ActivationLayer, !childMode(i + 2).keepForBackward {
-                    activation = a.function; used = 3
+            // A folded pointwise conv feeding a folded depthwise conv (MBConv's expand → depthwise) runs fused
+            // per channel group; any other folding conv as one folded convolution.
+            if let f = foldable(i) {
+                if let d = foldable(i + f.used),
+                   let y = f.conv.forwardFolding(f.bn, activation: f.activation, thenDepthwise: d.conv, d.bn, activation: d.activation, h) {
+                    h = y
+                    i += f.used + d.used
+                    continue
                 }
-                h = conv.forwardFolding(bn, activation: activation, h)
-                i += used
+                h = f.conv.forwardFolding(f.bn, activation: f.activation, h)
+                i += f.used
                 continue
             }
             // batch norm or a residual sum → ReLU / ReLU6 otherwise (training): the clamp applied as the first

@@ -52,21 +52,48 @@ public final class Conv2d: Layer {
     public func forwardFolding(_ bn: BatchNorm, activation: Activation, _ x: Tensor) -> Tensor {
         let x = x.contiguous()
         let g = geometry(for: x.shape)
+        let y = Tensor(uninitialized: g.outShape)
+        withFolded(bn) { w, b in Conv2D.forward(g, x: x.data, weight: w, bias: b, y: y.data, activation: activation) }
+        input = nil
+        geometry = g
+        return y
+    }
+
+    /// Inference-only pointwise conv → batch norm → activation → depthwise conv → batch norm → activation (MBConv's
+    /// expand and depthwise halves), both folded, run per channel group so the expanded tensor never goes to
+    /// memory (`PointwiseDepthwise`); nil, with nothing done, when the pair does not qualify.
+    public func forwardFolding(_ bn: BatchNorm, activation: Activation, thenDepthwise depthwise: Conv2d, _ bn1: BatchNorm,
+                               activation activation1: Activation, _ x: Tensor) -> Tensor? {
+        guard x.shape.count == 4, x.shape[1] == inChannels, depthwise.inChannels == outChannels else { return nil }
+        let g = geometry(for: x.shape)
+        let gd = depthwise.geometry(for: [g.batch, outChannels, g.outH, g.outW])
+        guard PointwiseDepthwise.applies(expand: g, depthwise: gd) else { return nil }
+        let x = x.contiguous()
+        let y = Tensor(uninitialized: gd.outShape)
+        withFolded(bn) { w, b in
+            depthwise.withFolded(bn1) { wd, bd in
+                PointwiseDepthwise.forward(expand: g, depthwise: gd, x: x.data, expandWeight: w, expandBias: b, expandActivation: activation,
+                                           depthwiseWeight: wd, depthwiseBias: bd, depthwiseActivation: activation1, y: y.data)
+            }
+        }
+        input = nil; geometry = g
+        depthwise.input = nil; depthwise.geometry = gd
+        return y
+    }
+
+    /// The weights scaled by the batch norm's inference scale, and the bias it folds to, for the length of `body`.
+    func withFolded<R>(_ bn: BatchNorm, _ body: (UnsafePointer<Float>, UnsafePointer<Float>) -> R) -> R {
         let (scale, shift) = bn.inferenceScaleShift()
         let perOut = weight.value.count / outChannels
-        let y = Tensor(uninitialized: g.outShape)
-        Workspace.shared.with(weight.value.count + outChannels) { folded in
+        return Workspace.shared.with(weight.value.count + outChannels) { folded in
             let w = weight.value.data, b = folded + weight.value.count
             for co in 0..<outChannels {
                 let s = scale[co]
                 for q in 0..<perOut { folded[co * perOut + q] = w[co * perOut + q] * s }
                 b[co] = (bias?.value.data[co] ?? 0) * s + shift[co]
             }
-            Conv2D.forward(g, x: x.data, weight: folded, bias: b, y: y.data, activation: activation)
+            return body(folded, b)
         }
-        input = nil
-        geometry = g
-        return y
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {

@@ -118,6 +118,36 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    /// MBConv's folded expand → depthwise run fused per channel group gives the bits of the two convolutions run
+    /// one after the other: several groups and a narrower last one, stride 1 and 2, ReLU6 and SiLU.
+    func testFusedExpandDepthwiseIsBitIdenticalToTheTwoConvolutions() {
+        let shapes: [(n: Int, cin: Int, hidden: Int, h: Int, w: Int, k: Int, s: Int, act: Activation)] = [
+            (3, 5, 100, 70, 72, 3, 1, .relu6), (2, 7, 90, 64, 66, 5, 2, .silu), (2, 4, 12, 9, 7, 3, 2, .relu6),
+        ]
+        for (i, c) in shapes.enumerated() {
+            let e = ConvGeometry(batch: c.n, inChannels: c.cin, height: c.h, width: c.w, outChannels: c.hidden, kernel: (1, 1), padding: .same)
+            let d = ConvGeometry(batch: c.n, inChannels: c.hidden, height: c.h, width: c.w, outChannels: c.hidden, kernel: (c.k, c.k),
+                                 stride: (c.s, c.s), padding: .same, groups: c.hidden)
+            XCTAssertTrue(PointwiseDepthwise.applies(expand: e, depthwise: d))
+            let x = randomArray(e.inShape.reduce(1, *), seed: UInt64(300 + i))
+            let we = randomArray(e.weightShape.reduce(1, *), seed: UInt64(310 + i)), be = randomArray(c.hidden, seed: UInt64(320 + i))
+            let wd = randomArray(d.weightShape.reduce(1, *), seed: UInt64(330 + i)), bd = randomArray(c.hidden, seed: UInt64(340 + i))
+            var mid = [Float](repeating: .nan, count: e.outShape.reduce(1, *)), apart = [Float](repeating: .nan, count: d.outShape.reduce(1, *))
+            mid.withUnsafeMutableBufferPointer { Conv2D.forward(e, x: x, weight: we, bias: be, y: $0.baseAddress!, activation: c.act) }
+            apart.withUnsafeMutableBufferPointer { Conv2D.forward(d, x: mid, weight: wd, bias: bd, y: $0.baseAddress!, activation: c.act) }
+            var fused = [Float](repeating: .nan, count: apart.count)
+            fused.withUnsafeMutableBufferPointer {
+                PointwiseDepthwise.forward(expand: e, depthwise: d, x: x, expandWeight: we, expandBias: be, expandActivation: c.act,
+                                           depthwiseWeight: wd, depthwiseBias: bd, depthwiseActivation: c.act, y: $0.baseAddress!)
+            }
+            XCTAssertEqual(fused.map(\.bitPattern), apart.map(\.bitPattern), "shape \(i)")
+        }
+        XCTAssertFalse(PointwiseDepthwise.applies(
+            expand: ConvGeometry(batch: 1, inChannels: 3, height: 8, width: 8, outChannels: 6, kernel: (3, 3), padding: .same),
+            depthwise: ConvGeometry(batch: 1, inChannels: 6, height: 8, width: 8, outChannels: 6, kernel: (3, 3), padding: .same, groups: 6)),
+            "a 3×3 first convolution is not an expand")
+    }
+
     /// Depthwise planes with rows of 16 or more run two output rows at a time, sharing loads; every output and
     /// input gradient is bit-identical to the flat one-vector-at-a-time loop, with and without a fused activation.
     func testDepthwiseRowPairsAreBitIdenticalToFlatVectors() {
