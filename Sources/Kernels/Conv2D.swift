@@ -55,8 +55,17 @@ public enum Conv2D {
     /// y[N, outC, outH, outW] = conv(x, weight) + bias.
     /// `activation` is applied to the output in the same pass (identity by default), which is how inference
     /// fuses conv → batch norm → activation.
+    /// `inputScales` ([N, inC], ungrouped convolutions only) multiplies each image's input channels first —
+    /// a squeeze-excitation gate — applied to a per-image copy of the weights (outC·inC·kH·kW values) instead of
+    /// to the input (inC·H·W values, far more on the large maps).
     public static func forward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                               bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, activation: Activation = .identity) {
+                               bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, activation: Activation = .identity,
+                               inputScales: UnsafePointer<Float>? = nil) {
+        if let inputScales {
+            precondition(g.groups == 1, "input scales need an ungrouped convolution")
+            perCoreForward(g, x: x, weight: weight, bias: bias, y: y, activation: activation, inputScales: inputScales)
+            return
+        }
         if g.isDepthwise { Depthwise.forward(g, x: x, weight: weight, bias: bias, y: y, activation: activation); return }
         if Winograd.applies(g) { Winograd.forward(g, x: x, weight: weight, bias: bias, y: y, activation: activation); return }
         let hw = g.outH * g.outW, inPlane = g.height * g.width
@@ -72,30 +81,7 @@ public enum Conv2D {
         // tile starts as the bias and the GEMM adds to it (beta = 1: OpenBLAS's beta = 0 would zero it in a pass
         // of its own); the activation follows while the tile is still in cache.
         if g.groups == 1 {
-            let parts = Parallel.contiguousParts(g.batch), kRows = g.inChannels * g.kernelH * g.kernelW
-            let colsPerCore = g.isPointwise ? 0 : kRows * hw
-            let tiles = bias == nil && activation == .identity ? (count: 1, width: hw) : columnTiles(hw: hw, outChannels: g.outChannels)
-            Workspace.shared.with(colsPerCore * parts.count + 1) { scratch in
-                BLASThreads.perCore(parts.count) { r in
-                    for part in r {
-                        let cols = scratch + part * colsPerCore
-                        for n in parts[part] {
-                            let yn = y + n * g.outChannels * hw
-                            if !g.isPointwise { im2col(g, x: x, firstImage: n, images: 1, cols: cols, ld: hw, parallel: false) }
-                            let b = g.isPointwise ? x + n * g.inChannels * inPlane : UnsafePointer(cols)
-                            for tile in 0..<tiles.count {
-                                let p0 = tile * tiles.width, width = min(tiles.width, hw - p0)
-                                if let bias { for c in 0..<g.outChannels { (yn + c * hw + p0).update(repeating: bias[c], count: width) } }
-                                sgemm(m: g.outChannels, n: width, k: kRows, a: weight, lda: kRows, b: b + p0, ldb: hw,
-                                      beta: bias == nil ? 0 : 1, c: yn + p0, ldc: hw)
-                                if activation != .identity {
-                                    for c in 0..<g.outChannels { activation.apply(from: yn + c * hw + p0, to: yn + c * hw + p0, count: width) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            perCoreForward(g, x: x, weight: weight, bias: bias, y: y, activation: activation, inputScales: nil)
             return
         }
         defer { if activation != .identity { activation.forward(y, y, count: g.batch * g.outChannels * hw) } }
@@ -127,6 +113,48 @@ public enum Conv2D {
                     }
                 }
                 n0 += bc
+            }
+        }
+    }
+
+    /// The per-core path of `forward` (every ungrouped convolution but the bias-free large pointwise ones).
+    static func perCoreForward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                               y: UnsafeMutablePointer<Float>, activation: Activation, inputScales: UnsafePointer<Float>?) {
+        let hw = g.outH * g.outW, inPlane = g.height * g.width
+        let parts = Parallel.contiguousParts(g.batch), kRows = g.inChannels * g.kernelH * g.kernelW
+        let colsPerCore = g.isPointwise ? 0 : kRows * hw, weightsPerCore = inputScales == nil ? 0 : g.outChannels * kRows
+        let perCore = colsPerCore + weightsPerCore, kk = g.kernelH * g.kernelW
+        let tiles = bias == nil && activation == .identity ? (count: 1, width: hw) : columnTiles(hw: hw, outChannels: g.outChannels)
+        Workspace.shared.with(perCore * parts.count + 1) { scratch in
+            BLASThreads.perCore(parts.count) { r in
+                for part in r {
+                    let cols = scratch + part * perCore, scaled = cols + colsPerCore
+                    for n in parts[part] {
+                        let yn = y + n * g.outChannels * hw
+                        if !g.isPointwise { im2col(g, x: x, firstImage: n, images: 1, cols: cols, ld: hw, parallel: false) }
+                        let b = g.isPointwise ? x + n * g.inChannels * inPlane : UnsafePointer(cols)
+                        var w = weight
+                        if let inputScales {
+                            // Column block k of the weights times image n's scale of input channel k.
+                            let s = inputScales + n * g.inChannels
+                            for co in 0..<g.outChannels {
+                                let src = weight + co * kRows, dst = scaled + co * kRows
+                                if kk == 1 { for k in 0..<g.inChannels { dst[k] = src[k] * s[k] }; continue }
+                                for k in 0..<g.inChannels { let sk = s[k]; for t in k * kk..<(k + 1) * kk { dst[t] = src[t] * sk } }
+                            }
+                            w = UnsafePointer(scaled)
+                        }
+                        for tile in 0..<tiles.count {
+                            let p0 = tile * tiles.width, width = min(tiles.width, hw - p0)
+                            if let bias { for c in 0..<g.outChannels { (yn + c * hw + p0).update(repeating: bias[c], count: width) } }
+                            sgemm(m: g.outChannels, n: width, k: kRows, a: w, lda: kRows, b: b + p0, ldb: hw,
+                                  beta: bias == nil ? 0 : 1, c: yn + p0, ldc: hw)
+                            if activation != .identity {
+                                for c in 0..<g.outChannels { activation.apply(from: yn + c * hw + p0, to: yn + c * hw + p0, count: width) }
+                            }
+                        }
+                    }
+                }
             }
         }
     }

@@ -326,3 +326,32 @@ public func accumulate(_ x: UnsafePointer<Float>, into acc: UnsafeMutablePointer
 public func scale(_ x: UnsafeMutablePointer<Float>, by s: Float, count: Int) {
     Parallel.forEach(count, grain: 1 << 15) { r in for i in r { x[i] *= s } }
 }
+
+/// Per-plane scales, the squeeze-excitation gate: y[i, q] = x[i, q] · scale[i] (+ shift[i] when given) over
+/// `planes` planes of `plane` values, across cores. Here rather than in Layers so that it compiles for AVX2
+/// (Layers' own loops were SSE2), in 16-lane vectors with the overlapping last vector of `map16`: y may alias x.
+public func scalePlanes(_ x: UnsafePointer<Float>, by scale: UnsafePointer<Float>, plus shift: UnsafePointer<Float>? = nil,
+                        into y: UnsafeMutablePointer<Float>, planes: Int, plane: Int) {
+    Parallel.forEach(planes, grain: max(1, (1 << 14) / max(plane, 1))) { r in
+        for i in r {
+            let s = scale[i], src = x + i * plane, dst = y + i * plane
+            if let shift { scalePlane(src, s, shift[i], dst, plane) } else { scalePlane(src, s, dst, plane) }
+        }
+    }
+}
+
+@_transparent func scalePlane(_ src: UnsafePointer<Float>, _ s: Float, _ b: Float, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+    guard count >= 16 else { for q in 0..<count { dst[q] = src[q] * s + b }; return }
+    let sv = SIMD16<Float>(repeating: s), bv = SIMD16<Float>(repeating: b), last = count - 16, lastIn = load16(src + last)
+    var q = 0
+    while q + 16 <= count { store16(load16(src + q) * sv + bv, dst + q); q += 16 }
+    if q < count { store16(lastIn * sv + bv, dst + last) }
+}
+
+@_transparent func scalePlane(_ src: UnsafePointer<Float>, _ s: Float, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
+    guard count >= 16 else { for q in 0..<count { dst[q] = src[q] * s }; return }
+    let sv = SIMD16<Float>(repeating: s), last = count - 16, lastIn = load16(src + last)
+    var q = 0
+    while q + 16 <= count { store16(load16(src + q) * sv, dst + q); q += 16 }
+    if q < count { store16(lastIn * sv, dst + last) }
+}

@@ -41,6 +41,14 @@ public final class Sequential: Layer {
         }
         var i = 0
         while i < children.count {
+            // Squeeze-excitation → a folding convolution (EfficientNet-B0's gate before its project conv): the
+            // gate goes to the convolution as input scales, which scales its weights per image instead of x.
+            if let se = children[i].1 as? SqueezeExcitation, !childMode(i).keepForBackward,
+               let f = foldable(i + 1), f.conv.groups == 1 {
+                h = f.conv.forwardFolding(f.bn, activation: f.activation, h, inputScales: se.inferenceGate(h, mode: childMode(i)))
+                i += 1 + f.used
+                continue
+            }
             // A folded pointwise conv feeding a folded depthwise conv (MBConv's expand → depthwise) runs fused
             // per channel group; any other folding conv as one folded convolution.
             if let f = foldable(i) {

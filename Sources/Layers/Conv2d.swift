@@ -49,11 +49,15 @@ public final class Conv2d: Layer {
     /// Inference-only conv → batch norm (running statistics) → activation in one pass: the batch norm is
     /// folded into a scaled copy of the weights and a bias, the activation applied as the output is written.
     /// Nothing is kept for backward.
-    public func forwardFolding(_ bn: BatchNorm, activation: Activation, _ x: Tensor) -> Tensor {
+    /// `inputScales` ([N, inC], a squeeze-excitation gate) scales each image's input channels first, applied
+    /// to the folded weights image by image (see `Conv2D.forward`).
+    public func forwardFolding(_ bn: BatchNorm, activation: Activation, _ x: Tensor, inputScales: Tensor? = nil) -> Tensor {
         let x = x.contiguous()
         let g = geometry(for: x.shape)
         let y = Tensor(uninitialized: g.outShape)
-        withFolded(bn) { w, b in Conv2D.forward(g, x: x.data, weight: w, bias: b, y: y.data, activation: activation) }
+        withFolded(bn) { w, b in
+            Conv2D.forward(g, x: x.data, weight: w, bias: b, y: y.data, activation: activation, inputScales: inputScales?.contiguous().data)
+        }
         input = nil
         geometry = g
         return y

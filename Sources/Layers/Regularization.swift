@@ -58,20 +58,34 @@ public final class SqueezeExcitation: Layer {
     // x[N, C, H, W] → y, same shape
     public func forward(_ x: Tensor, mode: ForwardMode) -> Tensor {
         let x = x.contiguous(), s = x.shape, plane = s[2] * s[3]
+        let (r, g) = gates(x, mode: mode)
+        let y = Tensor(uninitialized: s)
+        scalePlanes(x.data, by: g.data, into: y.data, planes: s[0] * s[1], plane: plane)
+        if mode.keepForBackward { input = x; pooled = r; gate = g } else { input = nil; pooled = nil; gate = nil }
+        return y
+    }
+
+    /// The gate, sigmoid(expand(act(reduce(mean_hw(x))))) as [N, C, 1, 1], and reduce's output it came
+    /// through. Inference asks for the gate alone when the next layer can take it as input scales
+    /// (`Sequential` hands it to a folded pointwise convolution, which scales its weights instead of x).
+    func gates(_ x: Tensor, mode: ForwardMode) -> (reduced: Tensor, gate: Tensor) {
+        let s = x.shape
         let p = Tensor(uninitialized: [s[0], s[1], 1, 1])
-        Pooling.globalAvgForward(planes: s[0] * s[1], planeSize: plane, x: x.data, y: p.data)
+        Pooling.globalAvgForward(planes: s[0] * s[1], planeSize: s[2] * s[3], x: x.data, y: p.data)
         let r = reduce.forward(p, mode: mode)
         let h = Tensor(uninitialized: r.shape)
         activation.forward(r.data, h.data, count: r.count)
         let e = expand.forward(h, mode: mode)
         let g = Tensor(uninitialized: e.shape)
         Activation.sigmoid.forward(e.data, g.data, count: e.count)
-        let y = Tensor(uninitialized: s)
-        Parallel.forEach(s[0] * s[1], grain: 8) { rg in
-            for i in rg { let gv = g.data[i], src = x.data + i * plane, dst = y.data + i * plane; for q in 0..<plane { dst[q] = src[q] * gv } }
-        }
-        if mode.keepForBackward { input = x; pooled = r; gate = g } else { input = nil; pooled = nil; gate = nil }
-        return y
+        return (r, g)
+    }
+
+    /// Inference: the gate alone, [N, C], for a following convolution to apply; nothing kept.
+    public func inferenceGate(_ x: Tensor, mode: ForwardMode) -> Tensor {
+        let x = x.contiguous()
+        input = nil; pooled = nil; gate = nil
+        return gates(x, mode: mode).gate.reshaped([x.shape[0], x.shape[1]])
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
@@ -80,10 +94,8 @@ public final class SqueezeExcitation: Layer {
         let s = x.shape, plane = s[2] * s[3], planes = s[0] * s[1]
         // d gate = Σ_hw dy·x; through the sigmoid and the two convs back to the pooled means.
         let dGate = Tensor(uninitialized: g.shape)
-        for i in 0..<planes {
-            var acc: Float = 0; let a = dy.data + i * plane, b = x.data + i * plane
-            for q in 0..<plane { acc += a[q] * b[q] }
-            dGate.data[i] = acc * g.data[i] * (1 - g.data[i])
+        Parallel.forEach(planes, grain: max(1, (1 << 14) / max(plane, 1))) { rg in
+            for i in rg { dGate.data[i] = Reduce.dot(dy.data + i * plane, x.data + i * plane, count: plane) * g.data[i] * (1 - g.data[i]) }
         }
         let dh = expand.backward(dGate, needInputGradient: true)!
         let dr = Tensor(uninitialized: dh.shape)
@@ -92,12 +104,9 @@ public final class SqueezeExcitation: Layer {
         guard needInputGradient, let dp else { return nil }
         let dx = Tensor(uninitialized: s)
         let inv = 1 / Float(plane)
-        Parallel.forEach(planes, grain: 8) { rg in
-            for i in rg {
-                let gv = g.data[i], m = dp.data[i] * inv, src = dy.data + i * plane, dst = dx.data + i * plane
-                for q in 0..<plane { dst[q] = src[q] * gv + m }
-            }
-        }
+        let means = Tensor(uninitialized: dp.shape)
+        for i in 0..<planes { means.data[i] = dp.data[i] * inv }
+        scalePlanes(dy.data, by: g.data, plus: means.data, into: dx.data, planes: planes, plane: plane)
         return dx
     }
 }

@@ -204,3 +204,26 @@ final class BackboneLayerGradientTests: XCTestCase {
         XCTAssertEqual((0..<3).map { y[0, 0, $0, 0] }, [1.5, 3, 4.5])
     }
 }
+
+/// Inference fusions in `Sequential` give what the layers give one by one.
+final class InferenceFusionTests: XCTestCase {
+    /// Squeeze-excitation → conv → batch norm → activation hands the gate to the folded convolution, which
+    /// scales its weights per image instead of the input: the same outputs as the layers apart (to rounding).
+    func testSqueezeExcitationGateFoldsIntoTheNextConvolution() {
+        var gen = SeededGenerator(seed: 11)
+        for (channels, hw, kernel) in [(12, 9, 1), (8, 40, 1), (6, 5, 3)] {
+            let se = SqueezeExcitation(channels: channels, squeezed: 3, activation: .silu, names: ("fc1", "fc2"), generator: &gen)
+            let conv = Conv2d(channels, 7, kernel: kernel, padding: .same, bias: false, generator: &gen)
+            let bn = BatchNorm(7)
+            for c in 0..<7 { bn.runningMean.data[c] = Float(c) * 0.1 - 0.3; bn.runningVar.data[c] = 0.5 + Float(c) * 0.2 }
+            let act = ActivationLayer(.silu)
+            let x = Tensor.randomUniform([3, channels, hw, hw], -1, 1, generator: &gen)
+            let fused = Sequential([se, conv, bn, act]).forward(x, mode: .inference)
+            let apart = act.forward(bn.forward(conv.forward(se.forward(x, mode: .inference), mode: .inference), mode: .inference), mode: .inference)
+            XCTAssertEqual(fused.shape, apart.shape)
+            var worst: Float = 0
+            for q in 0..<fused.count { worst = max(worst, abs(fused.data[q] - apart.data[q])) }
+            XCTAssertLessThan(worst, 1e-5, "\(channels) channels @\(hw), \(kernel)x\(kernel)")
+        }
+    }
+}
