@@ -121,30 +121,38 @@ public enum Conv2D {
     static func perCoreForward(_ g: ConvGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                y: UnsafeMutablePointer<Float>, activation: Activation, inputScales: UnsafePointer<Float>?) {
         let hw = g.outH * g.outW, inPlane = g.height * g.width
-        let parts = Parallel.contiguousParts(g.batch), kRows = g.inChannels * g.kernelH * g.kernelW
+        let kRows = g.inChannels * g.kernelH * g.kernelW
         let colsPerCore = g.isPointwise ? 0 : kRows * hw, weightsPerCore = inputScales == nil ? 0 : g.outChannels * kRows
         let perCore = colsPerCore + weightsPerCore, kk = g.kernelH * g.kernelW
         let tiles = bias == nil && activation == .identity ? (count: 1, width: hw) : columnTiles(hw: hw, outChannels: g.outChannels)
+        // Work items: (image, tile) for 1×1 convolutions, so that a batch smaller than the core count still
+        // uses every core; whole images otherwise (an image's columns are unfolded once).
+        let tilesPerItem = g.isPointwise ? 1 : tiles.count, itemsPerImage = tiles.count / tilesPerItem
+        let parts = Parallel.contiguousParts(g.batch * itemsPerImage)
         Workspace.shared.with(perCore * parts.count + 1) { scratch in
             BLASThreads.perCore(parts.count) { r in
                 for part in r {
                     let cols = scratch + part * perCore, scaled = cols + colsPerCore
-                    for n in parts[part] {
-                        let yn = y + n * g.outChannels * hw
-                        if !g.isPointwise { im2col(g, x: x, firstImage: n, images: 1, cols: cols, ld: hw, parallel: false) }
-                        let b = g.isPointwise ? x + n * g.inChannels * inPlane : UnsafePointer(cols)
-                        var w = weight
-                        if let inputScales {
-                            // Column block k of the weights times image n's scale of input channel k.
-                            let s = inputScales + n * g.inChannels
-                            for co in 0..<g.outChannels {
-                                let src = weight + co * kRows, dst = scaled + co * kRows
-                                if kk == 1 { for k in 0..<g.inChannels { dst[k] = src[k] * s[k] }; continue }
-                                for k in 0..<g.inChannels { let sk = s[k]; for t in k * kk..<(k + 1) * kk { dst[t] = src[t] * sk } }
+                    var prepared = -1   // the image whose columns and scaled weights this core holds
+                    for item in parts[part] {
+                        let n = item / itemsPerImage, yn = y + n * g.outChannels * hw
+                        if n != prepared {
+                            if !g.isPointwise { im2col(g, x: x, firstImage: n, images: 1, cols: cols, ld: hw, parallel: false) }
+                            if let inputScales {
+                                // Column block k of the weights times image n's scale of input channel k.
+                                let s = inputScales + n * g.inChannels
+                                for co in 0..<g.outChannels {
+                                    let src = weight + co * kRows, dst = scaled + co * kRows
+                                    if kk == 1 { for k in 0..<g.inChannels { dst[k] = src[k] * s[k] }; continue }
+                                    for k in 0..<g.inChannels { let sk = s[k]; for t in k * kk..<(k + 1) * kk { dst[t] = src[t] * sk } }
+                                }
                             }
-                            w = UnsafePointer(scaled)
+                            prepared = n
                         }
-                        for tile in 0..<tiles.count {
+                        let b = g.isPointwise ? x + n * g.inChannels * inPlane : UnsafePointer(cols)
+                        let w = inputScales == nil ? weight : UnsafePointer(scaled)
+                        let first = (item % itemsPerImage) * tilesPerItem
+                        for tile in first..<first + tilesPerItem {
                             let p0 = tile * tiles.width, width = min(tiles.width, hw - p0)
                             if let bias { for c in 0..<g.outChannels { (yn + c * hw + p0).update(repeating: bias[c], count: width) } }
                             sgemm(m: g.outChannels, n: width, k: kRows, a: w, lda: kRows, b: b + p0, ldb: hw,

@@ -40,6 +40,13 @@ final class ConvolutionTests: XCTestCase {
         Case(n: 5, cin: 32, cout: 24, h: 14, w: 14, k: 3, s: 1, d: 1, groups: 1, padding: .explicit(1, 1), label: "Winograd: 14x14, chunks split across cores"),
     ]
 
+    /// Conv2D.forward into a fresh array (NaN-filled, so an output left unwritten shows).
+    func forward(_ g: ConvGeometry, x: [Float], w: [Float], bias: [Float]?, activation: Activation = .identity) -> [Float] {
+        var y = [Float](repeating: .nan, count: g.outShape.reduce(1, *))
+        y.withUnsafeMutableBufferPointer { Conv2D.forward(g, x: x, weight: w, bias: bias, y: $0.baseAddress!, activation: activation) }
+        return y
+    }
+
     func geometry(_ c: Case) -> ConvGeometry {
         ConvGeometry(batch: c.n, inChannels: c.cin, height: c.h, width: c.w, outChannels: c.cout, kernel: (c.k, c.k),
                      stride: (c.s, c.s), dilation: (c.d, c.d), padding: c.padding, groups: c.groups)
@@ -61,8 +68,7 @@ final class ConvolutionTests: XCTestCase {
             let w = randomArray(g.weightShape.reduce(1, *), seed: UInt64(100 + i))
             // With a bias (folded batch norm) and without (training): large pointwise maps take different paths.
             for b in [randomArray(c.cout, seed: UInt64(200 + i)), nil] {
-                var y = [Float](repeating: .nan, count: g.outShape.reduce(1, *))
-                y.withUnsafeMutableBufferPointer { Conv2D.forward(g, x: x, weight: w, bias: b, y: $0.baseAddress!) }
+                let y = forward(g, x: x, w: w, bias: b)
                 let expected = Reference.conv2d(g, x: x, w: w, bias: b)
                 XCTAssertLessThan(maxAbsDiff(y, expected), 1e-4, c.label + (b == nil ? ", no bias" : ""))
             }
@@ -76,6 +82,7 @@ final class ConvolutionTests: XCTestCase {
         let tiled = [
             Case(n: 3, cin: 5, cout: 64, h: 64, w: 65, k: 1, s: 1, d: 1, groups: 1, padding: .explicit(0, 0), label: "pointwise @64x65, 64 channels"),
             Case(n: 2, cin: 3, cout: 40, h: 100, w: 99, k: 3, s: 2, d: 1, groups: 1, padding: .same, label: "3x3 stride 2 to 50x50, 40 channels"),
+            Case(n: 1, cin: 6, cout: 48, h: 70, w: 70, k: 1, s: 1, d: 1, groups: 1, padding: .explicit(0, 0), label: "pointwise, one image: tiles split across cores"),
         ]
         for (i, c) in tiled.enumerated() {
             let g = geometry(c)
@@ -85,14 +92,9 @@ final class ConvolutionTests: XCTestCase {
             XCTAssertGreaterThan(tiles.count * tiles.width, g.outH * g.outW, "a narrower last tile: " + c.label)
             let x = randomArray(g.inShape.reduce(1, *), seed: UInt64(70 + i)), w = randomArray(g.weightShape.reduce(1, *), seed: UInt64(80 + i))
             let b = randomArray(c.cout, seed: UInt64(90 + i))
-            func run() -> [Float] {
-                var y = [Float](repeating: .nan, count: g.outShape.reduce(1, *))
-                y.withUnsafeMutableBufferPointer { Conv2D.forward(g, x: x, weight: w, bias: b, y: $0.baseAddress!, activation: .relu6) }
-                return y
-            }
-            let y = run()
+            let y = forward(g, x: x, w: w, bias: b, activation: .relu6)
             XCTAssertLessThan(maxAbsDiff(y, Reference.conv2d(g, x: x, w: w, bias: b).map { min(max($0, 0), 6) }), 1e-4, c.label)
-            XCTAssertEqual(y, run(), "bit-identical rerun: " + c.label)
+            XCTAssertEqual(y, forward(g, x: x, w: w, bias: b, activation: .relu6), "bit-identical rerun: " + c.label)
         }
     }
 
@@ -107,14 +109,9 @@ final class ConvolutionTests: XCTestCase {
             let g = geometry(c)
             let x = randomArray(g.inShape.reduce(1, *), seed: UInt64(40 + i)), w = randomArray(g.weightShape.reduce(1, *), seed: UInt64(50 + i))
             let b = randomArray(c.cout, seed: UInt64(60 + i))
-            func run() -> [Float] {
-                var y = [Float](repeating: .nan, count: g.outShape.reduce(1, *))
-                y.withUnsafeMutableBufferPointer { Conv2D.forward(g, x: x, weight: w, bias: b, y: $0.baseAddress!, activation: .relu) }
-                return y
-            }
-            let y = run()
+            let y = forward(g, x: x, w: w, bias: b, activation: .relu)
             XCTAssertLessThan(maxAbsDiff(y, Reference.conv2d(g, x: x, w: w, bias: b).map { max($0, 0) }), 1e-4, c.label)
-            XCTAssertEqual(y, run(), "bit-identical rerun: " + c.label)
+            XCTAssertEqual(y, forward(g, x: x, w: w, bias: b, activation: .relu), "bit-identical rerun: " + c.label)
         }
     }
 
@@ -123,6 +120,7 @@ final class ConvolutionTests: XCTestCase {
     func testFusedExpandDepthwiseIsBitIdenticalToTheTwoConvolutions() {
         let shapes: [(n: Int, cin: Int, hidden: Int, h: Int, w: Int, k: Int, s: Int, act: Activation)] = [
             (3, 5, 100, 70, 72, 3, 1, .relu6), (2, 7, 90, 64, 66, 5, 2, .silu), (2, 4, 12, 9, 7, 3, 2, .relu6),
+            (1, 6, 150, 60, 60, 3, 1, .relu6),   // one image: its channel groups split across cores
         ]
         for (i, c) in shapes.enumerated() {
             let e = ConvGeometry(batch: c.n, inChannels: c.cin, height: c.h, width: c.w, outChannels: c.hidden, kernel: (1, 1), padding: .same)
@@ -132,9 +130,7 @@ final class ConvolutionTests: XCTestCase {
             let x = randomArray(e.inShape.reduce(1, *), seed: UInt64(300 + i))
             let we = randomArray(e.weightShape.reduce(1, *), seed: UInt64(310 + i)), be = randomArray(c.hidden, seed: UInt64(320 + i))
             let wd = randomArray(d.weightShape.reduce(1, *), seed: UInt64(330 + i)), bd = randomArray(c.hidden, seed: UInt64(340 + i))
-            var mid = [Float](repeating: .nan, count: e.outShape.reduce(1, *)), apart = [Float](repeating: .nan, count: d.outShape.reduce(1, *))
-            mid.withUnsafeMutableBufferPointer { Conv2D.forward(e, x: x, weight: we, bias: be, y: $0.baseAddress!, activation: c.act) }
-            apart.withUnsafeMutableBufferPointer { Conv2D.forward(d, x: mid, weight: wd, bias: bd, y: $0.baseAddress!, activation: c.act) }
+            let apart = forward(d, x: forward(e, x: x, w: we, bias: be, activation: c.act), w: wd, bias: bd, activation: c.act)
             var fused = [Float](repeating: .nan, count: apart.count)
             fused.withUnsafeMutableBufferPointer {
                 PointwiseDepthwise.forward(expand: e, depthwise: d, x: x, expandWeight: we, expandBias: be, expandActivation: c.act,
