@@ -29,21 +29,25 @@ public enum Preprocess {
 
     /// Resize the shorter side to `resize`, centre-crop `crop`×`crop`: [3, crop, crop] in 0…255.
     public static func resizeCentreCrop(_ image: Image, resizeShorterSide resize: Int, crop: Int) -> [Float] {
+        precondition(image.channels == 1 || image.channels == 3, "images are gray or RGB")
+        let plane = crop * crop
+        return [Float](unsafeUninitializedCapacity: 3 * plane) { out, n in
+            resizedCrop(image, resizeShorterSide: resize, crop: crop, into: out.baseAddress!)
+            // Gray images are replicated into three channels.
+            for c in image.channels..<3 { (out.baseAddress! + c * plane).update(from: out.baseAddress!, count: plane) }
+            n = out.count
+        }
+    }
+
+    /// The centre crop of the resize, [C, crop, crop] in 0…255 with the image's own channels (one for gray),
+    /// into `out`. Only the cropped outputs are computed.
+    public static func resizedCrop(_ image: Image, resizeShorterSide resize: Int, crop: Int, into out: UnsafeMutablePointer<Float>) {
         let (w, h) = resizedSize(width: image.width, height: image.height, shorterSide: resize)
         precondition(w * h <= maxResizedPixels, "a \(image.width)×\(image.height) image resized to \(w)×\(h) is too large (checkResizable refuses it)")
-        let resized = Resample.resize(image, width: w, height: h)
         precondition(w >= crop && h >= crop, "cannot crop \(crop)×\(crop) from \(w)×\(h)")
         // torchvision's centre crop rounds half to even (Python's round).
         let top = Int((Double(h - crop) / 2).rounded(.toNearestOrEven)), left = Int((Double(w - crop) / 2).rounded(.toNearestOrEven))
-        var out = [Float](repeating: 0, count: 3 * crop * crop)
-        for c in 0..<3 {
-            let src = image.channels == 1 ? 0 : c
-            for y in 0..<crop {
-                let row = (src * h + top + y) * w + left
-                for x in 0..<crop { out[(c * crop + y) * crop + x] = resized[row + x] }
-            }
-        }
-        return out
+        Resample.resize(image, width: w, height: h, window: (left, top, crop, crop), into: out)
     }
 
     /// 0…255 → (v/255 − mean) / std per channel, in place.

@@ -44,9 +44,12 @@ public final class ResizedImageCache: @unchecked Sendable {
         lock.unlock()
         let image = try PNGCodec.decode(file: path)
         try Preprocess.checkResizable(image, shorterSide: resize, file: path)
-        let full = Preprocess.resizeCentreCrop(image, resizeShorterSide: resize, crop: crop)
         let plane = crop * crop
-        let e = Entry(planes: image.channels == 1 ? Array(full[0..<plane]) : full, plane: plane, stamp: stamp)
+        let planes = [Float](unsafeUninitializedCapacity: image.channels * plane) { out, n in
+            Preprocess.resizedCrop(image, resizeShorterSide: resize, crop: crop, into: out.baseAddress!)
+            n = out.count
+        }
+        let e = Entry(planes: planes, plane: plane, stamp: stamp)
         let size = e.planes.count * MemoryLayout<Float>.size
         lock.lock(); defer { lock.unlock() }
         let old = images[path].map { $0.planes.count * MemoryLayout<Float>.size } ?? 0

@@ -18,6 +18,55 @@ final class ResampleAndSplitTests: XCTestCase {
         XCTAssertEqual(Resample.resize(source, width: 9, height: 7), source.pixels.map(Float.init), "same size is the identity")
     }
 
+    /// The resize is the plain two-pass definition bit for bit (the reference below spells it out with one
+    /// array per output's taps), for gray and RGB, shrinking (ELPV's 300 → 224) and enlarging.
+    func testResizeIsTheTwoPassDefinitionBitForBit() {
+        func reference(_ image: Image, _ outW: Int, _ outH: Int) -> [Float] {
+            func taps(_ inSize: Int, _ outSize: Int) -> [(Int, [Float])] {
+                let scale = Float(inSize) / Float(outSize), support: Float = scale >= 1 ? scale : 1, inv: Float = scale >= 1 ? 1 / scale : 1
+                return (0..<outSize).map { o in
+                    let center = scale * (Float(o) + 0.5)
+                    let lo = max(Int(center - support + 0.5), 0), hi = min(Int(center + support + 0.5), inSize)
+                    var w = (lo..<hi).map { j in max(0, 1 - abs((Float(j) - center + 0.5) * inv)) }
+                    let total = w.reduce(0, +)
+                    if total != 0 { w = w.map { $0 / total } }
+                    return (lo, w)
+                }
+            }
+            let c = image.channels, tx = taps(image.width, outW), ty = taps(image.height, outH)
+            var mid = [Float](repeating: 0, count: c * image.height * outW)
+            for y in 0..<image.height { for x in 0..<outW { for ch in 0..<c {
+                var acc: Float = 0
+                for (k, w) in tx[x].1.enumerated() { acc += w * Float(image.pixels[(y * image.width + tx[x].0 + k) * c + ch]) }
+                mid[(ch * image.height + y) * outW + x] = acc
+            } } }
+            var out = [Float](repeating: 0, count: c * outH * outW)
+            for ch in 0..<c { for y in 0..<outH { for (k, w) in ty[y].1.enumerated() { for x in 0..<outW {
+                out[(ch * outH + y) * outW + x] += w * mid[(ch * image.height + ty[y].0 + k) * outW + x]
+            } } } }
+            return out
+        }
+        var g = SystemRandomNumberGenerator()
+        for (w, h, c, outW, outH) in [(300, 300, 1, 224, 224), (64, 48, 3, 37, 29), (20, 30, 3, 45, 61), (300, 300, 1, 300, 300)] {
+            let image = Image(width: w, height: h, channels: c, pixels: (0..<w * h * c).map { _ in UInt8.random(in: 0...255, using: &g) })
+            XCTAssertEqual(Resample.resize(image, width: outW, height: outH), reference(image, outW, outH), "\(w)×\(h)×\(c) → \(outW)×\(outH)")
+        }
+    }
+
+    /// The centre crop computes only the kept window of the resize, with the same bits as cropping the whole
+    /// resize; gray images come back replicated into three channels.
+    func testCentreCropIsTheWindowOfTheWholeResize() {
+        var g = SystemRandomNumberGenerator()
+        for (w, h, c, resize, crop) in [(64, 48, 3, 40, 32), (48, 64, 1, 40, 31), (300, 300, 1, 224, 224), (30, 20, 3, 45, 40)] {
+            let image = Image(width: w, height: h, channels: c, pixels: (0..<w * h * c).map { _ in UInt8.random(in: 0...255, using: &g) })
+            let (rw, rh) = Preprocess.resizedSize(width: w, height: h, shorterSide: resize)
+            let whole = Resample.resize(image, width: rw, height: rh)
+            let top = Int((Double(rh - crop) / 2).rounded(.toNearestOrEven)), left = Int((Double(rw - crop) / 2).rounded(.toNearestOrEven))
+            let expected = (0..<3).flatMap { ch in (0..<crop).flatMap { y in (0..<crop).map { x in whole[((c == 1 ? 0 : ch) * rh + top + y) * rw + left + x] } } }
+            XCTAssertEqual(Preprocess.resizeCentreCrop(image, resizeShorterSide: resize, crop: crop), expected, "\(w)×\(h)×\(c) → \(resize) / \(crop)")
+        }
+    }
+
     func assertClose(_ a: [Float], _ b: [Float], file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.count, b.count, file: file, line: line)
         for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 2e-3, file: file, line: line) }
