@@ -165,7 +165,7 @@ public enum Experiment {
         var g = SeededGenerator(seed: c.seed)
         let head = scorer.make(features: net.spec.featureDimension, generator: &g)
         let trainer = Trainer(config: c, inputs: inputs, head: head, data: data, trainIdx: trainIdx, valIdx: valIdx, scorer: scorer,
-                              generator: g, run: run, control: control, log: log.callAsFunction)
+                              generator: g, run: run, control: control, cachesFlippedPrefix: paths.cacheFrozenPrefix, log: log.callAsFunction)
         if resume {
             // Killed before its first checkpoint: start over, which the fixed seeds make the same run.
             if FileManager.default.fileExists(atPath: run.checkpointPath("last")) { try trainer.restore(from: run.checkpointPath("last")) }

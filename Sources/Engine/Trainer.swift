@@ -35,7 +35,15 @@ final class Trainer {
     let control: TrainingControl
     let log: (TrainingEvent) -> Void
     var progress: TrainingProgress
-    private let prefetcher = Prefetcher<Tensor>()
+    private let prefetcher = Prefetcher<StepBatch>()
+    /// A training step's inputs: the batch's images, or with `flippedPrefix` only those of the pairs it does
+    /// not hold (`plan.missing`).
+    struct StepBatch {
+        let x: Tensor
+        let plan: FlippedPrefixCache.Plan?
+    }
+    /// The fixed prefix's output per (training image, flips), when flips are the only augmentation.
+    let flippedPrefix: FlippedPrefixCache?
     /// The validation images' activations after the run's fixed prefix (`validationPrefixEnd` children),
     /// kept from the first validation for every later one.
     private var validationPrefix: Tensor?
@@ -58,7 +66,8 @@ final class Trainer {
     }
 
     init(config: ExperimentConfig, inputs: TrainingInputs, head: Sequential, data: LabeledDataset, trainIdx: [Int], valIdx: [Int],
-         scorer: ClassifierHead, generator: SeededGenerator, run: RunFolder, control: TrainingControl, log: @escaping (TrainingEvent) -> Void) {
+         scorer: ClassifierHead, generator: SeededGenerator, run: RunFolder, control: TrainingControl, cachesFlippedPrefix: Bool = true,
+         log: @escaping (TrainingEvent) -> Void) {
         self.config = config; self.inputs = inputs; self.head = head; samples = data.samples
         self.trainIdx = trainIdx; self.valIdx = valIdx; self.scorer = scorer; folder = run; self.control = control; self.log = log
         let wd = Float(config.weightDecay)
@@ -76,6 +85,12 @@ final class Trainer {
         } else {
             resizedImages = nil
         }
+        if cachesFlippedPrefix, case .images(let net, let crop, let augmentation) = inputs, augmentation.isFlipsOnly,
+           let end = Experiment.fixedPrefixEnd(config, net: net) {
+            flippedPrefix = FlippedPrefixCache(net: net, end: end, crop: crop, augmentation: augmentation, capacityBytes: Self.flippedPrefixBytes)
+        } else {
+            flippedPrefix = nil
+        }
         progress = TrainingProgress(order: trainIdx, generator: generator)
         progress.layerGenerators = stochasticLayers.map(\.generator)
     }
@@ -89,6 +104,10 @@ final class Trainer {
         guard progress.layerGenerators.count == layers.count else { throw ExperimentError("\(file): random state does not fit the model") }
         for (l, g) in zip(layers, progress.layerGenerators) { l.generator = g }
     }
+
+    /// The memory `flippedPrefix` may fill (ELPV's 1968 training images in all four forms at Lite0's
+    /// early-group boundary take 0.92 GiB).
+    static let flippedPrefixBytes = 1 << 30
 
     var batchSize: Int { min(config.batchSize, trainIdx.count) }
     /// Fine-tuning drops the ragged last batch, as fastai does: a tiny batch gives BatchNorm noisy statistics.
@@ -173,9 +192,14 @@ final class Trainer {
                 progress.lossSum = 0; progress.seen = 0; progress.correct = 0
             }
             let e0 = Date(), firstStep = progress.stepInEpoch
-            let loadStep = { [self] (s: Int) throws -> Tensor in
+            // Step s's load, planned now (on this thread, which alone touches `flippedPrefix`), run now or by the prefetcher.
+            let loadStep = { [self] (s: Int) -> () throws -> StepBatch in
                 let idx = batchIndices(s)
-                return try load(idx, augmentSeeds: augmented ? augmentationSeeds(epoch: epoch, step: s, count: idx.count) : nil)
+                let seeds = augmented ? augmentationSeeds(epoch: epoch, step: s, count: idx.count) : nil
+                guard let plan = flippedPrefix?.plan(samples: idx, seeds: seeds) else {
+                    return { StepBatch(x: try self.load(idx, augmentSeeds: seeds), plan: nil) }
+                }
+                return { StepBatch(x: try self.load(plan.missing.map { idx[$0] }, augmentSeeds: seeds.map { s in plan.missing.map { s[$0] } }), plan: plan) }
             }
             for s in firstStep..<steps {
                 let stop = control.shouldStop(onPause: { self.log(.paused(self.position)) },
@@ -188,11 +212,18 @@ final class Trainer {
                     return .stopped
                 }
                 let idx = batchIndices(s)
-                let x = try prefetcher.take(s) { try loadStep(s) }
-                if case .images = inputs, s + 1 < steps { prefetcher.request(s + 1) { try loadStep(s + 1) } }
+                let batch = try prefetcher.take(s) { try loadStep(s)() }
+                if case .images = inputs, s + 1 < steps { prefetcher.request(s + 1, loadStep(s + 1)) }
                 config.schedule.apply(to: groups, step: progress.step, totalSteps: total)
                 optimizer.zeroGrad()
-                let features = trunk?.forward(x, mode: .training) ?? x
+                // With the flipped-prefix cache the trunk starts after the prefix, on its output for the batch.
+                let trained: Sequential?, trunkInput: Tensor
+                if let cache = flippedPrefix, let plan = batch.plan {
+                    (trained, trunkInput) = (cache.rest, cache.activations(plan, images: batch.x))
+                } else {
+                    (trained, trunkInput) = (trunk, batch.x)
+                }
+                let features = trained?.forward(trunkInput, mode: .training) ?? trunkInput
                 // The head's input gradient feeds a trainable trunk, so even its first layer keeps for backward.
                 let logits = head.forward(features, mode: ForwardMode(training: true, inputGradient: trunk != nil))
                 let (l, g) = lossFunction(logits: logits, targets: idx.map { samples[$0].label })
@@ -202,8 +233,8 @@ final class Trainer {
                     return .failed(reason)
                 }
                 progress.correct += Self.correctPredictions(logits, idx.map { samples[$0].label })
-                if let trunk {
-                    if let dFeatures = head.backward(g, needInputGradient: true) { _ = trunk.backward(dFeatures, needInputGradient: false) }
+                if let trained {
+                    if let dFeatures = head.backward(g, needInputGradient: true) { _ = trained.backward(dFeatures, needInputGradient: false) }
                 } else {
                     _ = head.backward(g, needInputGradient: false)
                 }

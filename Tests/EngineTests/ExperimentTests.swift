@@ -180,3 +180,68 @@ extension TrainingEvent {
     /// The event's metrics.jsonl line as a JSON object: tests assert on the wire format itself.
     var json: [String: Any] { try! JSONSerialization.jsonObject(with: Data(jsonLine.utf8)) as! [String: Any] }
 }
+
+/// The fixed prefix's output kept per (training image, flips): the second time a pair is drawn it comes from
+/// memory with the bits the prefix gives, and a fine-tune with flips trains exactly as it does without it.
+final class FlippedPrefixCacheTests: XCTestCase {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("tlab-flipcache-\(getpid())")
+    override func tearDown() { try? FileManager.default.removeItem(at: root) }
+
+    func testPairsComeBackWithThePrefixBits() throws {
+        // Lite0 at 224, whose early group ends at 28×28 (per-core tiles, the fused expand → depthwise).
+        let net = Backbones.make("efficientnet_lite0")!
+        SyntheticWeights.apply(to: net)
+        net.setPolicy(group: "early", trainable: false, frozenBatchNorm: true)
+        let end = net.groups.first { $0.name == "early" }!.children.upperBound
+        let flips = Augmentation(cropScale: nil, horizontalFlip: true, verticalFlip: true, rotationDegrees: 0, brightness: 0, contrast: 0)
+        let floats = FlippedPrefixCache(net: net, end: end, crop: 224, augmentation: flips, capacityBytes: 0).floatsPerImage
+        let cache = FlippedPrefixCache(net: net, end: end, crop: 224, augmentation: flips, capacityBytes: 5 * floats * 4)
+        XCTAssertEqual(cache.imageShape, [40, 28, 28])
+        XCTAssertEqual(cache.capacity, 5)
+        var g = SeededGenerator(seed: 3)
+        let images = Tensor.randomUniform([4, 3, 224, 224], -1, 1, generator: &g)
+        let seeds: [UInt64] = [11, 12, 13, 14]
+        let expected = cache.prefix.forward(images, mode: FlippedPrefixCache.prefixMode).toArray()
+        let first = cache.plan(samples: [0, 1, 2, 3], seeds: seeds)
+        XCTAssertEqual(first.missing, [0, 1, 2, 3])
+        XCTAssertTrue(cache.activations(first, images: images).toArray() == expected)
+        // Same samples and seeds: every pair is held, and no image is needed.
+        let again = cache.plan(samples: [0, 1, 2, 3], seeds: seeds)
+        XCTAssertEqual(again.missing, [])
+        XCTAssertTrue(cache.activations(again, images: Tensor(zeros: [0, 3, 224, 224])).toArray() == expected)
+        // Another sample, or the same sample drawn in another form, is not.
+        let otherForm = (UInt64(100)...).first { cache.key(sample: 0, seed: $0) != first.keys[0] }!
+        let other = cache.plan(samples: [9, 0], seeds: [11, otherForm])
+        XCTAssertEqual(other.missing, [0, 1])
+        XCTAssertEqual(cache.count, 4)
+        // Past the capacity (five pairs here) pairs still come out right but are not kept.
+        let over = cache.plan(samples: [5, 6], seeds: [1, 2])
+        let computed = cache.activations(over, images: images.slice(dim: 0, 0..<2)).toArray()
+        XCTAssertTrue(computed == Array(expected[0..<2 * cache.floatsPerImage]), "two images alone give the bits they get in a batch of four")
+        XCTAssertEqual(cache.count, 5)
+    }
+
+    func testAFlipsFineTuneTrainsBitForBitAsWithoutIt() throws {
+        var ws = try makeTestWorkspace(root)
+        var c = try workspaceConfig(root)
+        c.groups["final"] = .trained(1e-3, batchNorm: .frozen)
+        c.augmentation = AugmentationConfig(horizontalFlip: true, verticalFlip: true)
+        c.epochs = 4
+        func run() throws -> (epochs: [[String: Any]], weights: [[Float]]) {
+            var events: [[String: Any]] = []
+            let s = try Experiment.run(c, paths: ws) { events.append($0.json) }.summary()
+            XCTAssertFalse(events.contains { $0["event"] as? String == "features_ready" }, "flipped images are not one fixed input")
+            let saved = try Safetensors.read(path: s.runPath + "/checkpoints/last.safetensors")
+            return (events.filter { $0["event"] as? String == "epoch" }, saved.entries.sorted { $0.name < $1.name }.map { $0.tensor.toArray() })
+        }
+        let cached = try run()
+        ws.cacheFrozenPrefix = false
+        let full = try run()
+        XCTAssertEqual(cached.epochs.count, 4)
+        for (a, b) in zip(cached.epochs, full.epochs) {
+            XCTAssertEqual(a["train_loss"] as! Double, b["train_loss"] as! Double)
+            XCTAssertEqual(a["val_loss"] as! Double, b["val_loss"] as! Double)
+        }
+        XCTAssertEqual(cached.weights, full.weights)
+    }
+}
