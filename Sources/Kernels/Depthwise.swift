@@ -10,7 +10,7 @@ import Foundation
 /// Pad cells are zeroed once per thread and never written again (the interior sits at the same place in
 /// every plane), so a plane costs one copy of its values.
 /// The same flat vectors serve the input gradient (at stride 1 a depthwise convolution of the padded output
-/// gradient with the flipped filter; at other strides a scaled add per tap into the padded layout) and the
+/// gradient with the flipped filter; at other strides each phase plane gathered from the flat gradient over its own taps) and the
 /// weight gradient (dot products of the flat output gradient with the padded input shifted by each tap).
 /// Sums run in a fixed order, so results are bit-identical run to run for a given thread count.
 public enum Depthwise {
@@ -405,32 +405,55 @@ public enum Depthwise {
         sums[k] = a0; sums[k + 1] = a1; sums[k + 2] = a2; sums[k + 3] = a3
     }
 
-    /// Strides above 1 (and padding beyond the window's reach): every output's gradient scattered back to the
-    /// inputs it read, one flat scaled add per tap into the padded layout, whose interior is then copied out.
+    /// Strides above 1 (and padding beyond the window's reach): the gradient of each padded input is gathered
+    /// from the outputs that read it. Tap (i, j) reads one phase plane of the padded layout at a fixed offset
+    /// from the flat output position, so each phase plane is a sum over its own taps of the flat output
+    /// gradient shifted back by their offsets: 16 values per vector kept in a register across the taps and
+    /// stored once (adding each tap into the padded layout instead stored every vector once per tap, and the
+    /// next tap's load, one element over, waited on that store). Each value sums its taps in tap order from
+    /// zero, as the scatter did. The phase planes' interior is then copied out.
     static func scatteredInputGradient(_ g: ConvGeometry, weight: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
         let kk = g.kernelH * g.kernelW, C = g.inChannels
         let (layout, tapOffsets) = layout(g)
-        let threads = min(Parallel.cores, g.batch * C), perThread = layout.floats + layout.flatFloats
+        let plane = layout.phasePlane, phases = layout.rowPhases * layout.columnPhases
+        // Each phase plane's taps in tap order, with their offsets inside it.
+        var phaseTaps = [[(tap: Int, offset: Int)]](repeating: [], count: phases)
+        for k in 0..<kk { phaseTaps[tapOffsets[k] / plane].append((k, tapOffsets[k] % plane)) }
+        let vectors = (plane + 15) / 16
+        // The flat gradient sits after `margin` zeros (the largest offset, read back from position 0) and is
+        // followed by zeros up to the last vector of a phase plane.
+        let margin = ((phaseTaps.flatMap { $0.map(\.offset) }.max() ?? 0) + 15) / 16 * 16
+        let flatFloats = margin + max(vectors * 16, layout.flatFloats)
+        let phasedFloats = phases * plane + 16   // the last plane's last vector runs past its end
+        let threads = min(Parallel.cores, g.batch * C), perThread = phasedFloats + flatFloats
         let inPlane = g.height * g.width, outPlane = g.outH * g.outW
         Workspace.shared.with(perThread * threads) { scratch in
             DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let padded = scratch + t * perThread, flatDy = padded + layout.floats
-                flatDy.update(repeating: 0, count: layout.flatFloats)
-                tapOffsets.withUnsafeBufferPointer { tap in
-                    for p in g.batch * C * t / threads..<g.batch * C * (t + 1) / threads {
-                        padded.update(repeating: 0, count: layout.floats)
-                        let w = weight + (p % C) * kk
-                        layout.flatten(dy + p * outPlane, rows: g.outH, count: g.outW, into: flatDy)
-                        for k in 0..<kk {
-                            let wk = SIMD16<Float>(repeating: w[k]), base = padded + tap[k]
-                            for v in 0..<layout.flatVectors {
-                                var acc = load16(base + 16 * v)
-                                acc.addProduct(wk, load16(flatDy + 16 * v))
-                                store16(acc, base + 16 * v)
+                let phased = scratch + t * perThread, flat = phased + phasedFloats + margin
+                (flat - margin).update(repeating: 0, count: flatFloats)
+                var weights = [SIMD16<Float>](repeating: .zero, count: kk)
+                for p in g.batch * C * t / threads..<g.batch * C * (t + 1) / threads {
+                    let w = weight + (p % C) * kk
+                    for k in 0..<kk { weights[k] = SIMD16(repeating: w[k]) }
+                    layout.flatten(dy + p * outPlane, rows: g.outH, count: g.outW, into: flat)
+                    for (phase, taps) in phaseTaps.enumerated() {
+                        let dst = phased + phase * plane
+                        var v = 0
+                        while v + 2 <= vectors {
+                            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>()
+                            for (k, offset) in taps {
+                                let src = flat + 16 * v - offset
+                                a0.addProduct(weights[k], load16(src)); a1.addProduct(weights[k], load16(src + 16))
                             }
+                            store16(a0, dst + 16 * v); store16(a1, dst + 16 * v + 16); v += 2
                         }
-                        layout.extract(padded, into: dx + p * inPlane)
+                        if v < vectors {
+                            var a0 = SIMD16<Float>()
+                            for (k, offset) in taps { a0.addProduct(weights[k], load16(flat + 16 * v - offset)) }
+                            store16(a0, dst + 16 * v)
+                        }
                     }
+                    layout.extract(phased, into: dx + p * inPlane)
                 }
             }
         }
