@@ -199,7 +199,8 @@ final class Trainer {
                 guard let plan = flippedPrefix?.plan(samples: idx, seeds: seeds) else {
                     return { StepBatch(x: try self.load(idx, augmentSeeds: seeds), plan: nil) }
                 }
-                return { StepBatch(x: try self.load(plan.missing.map { idx[$0] }, augmentSeeds: seeds.map { s in plan.missing.map { s[$0] } }), plan: plan) }
+                let missing = plan.missing.map { idx[$0] }, missingSeeds = seeds.map { s in plan.missing.map { s[$0] } }
+                return { StepBatch(x: try self.load(missing, augmentSeeds: missingSeeds), plan: plan) }
             }
             for s in firstStep..<steps {
                 let stop = control.shouldStop(onPause: { self.log(.paused(self.position)) },
