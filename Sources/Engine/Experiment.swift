@@ -221,11 +221,16 @@ public enum Experiment {
         return net.groups.first { $0.name == last }?.children.upperBound
     }
 
-    /// Floats per image at the output of the backbone's first `end` children: pooled features' size is in the
-    /// spec; an inner boundary's is found by running one blank image.
+    /// Floats per image at the output of the backbone's first `end` children.
     static func activationFloats(_ net: Backbone, through end: Int, crop: Int) -> Int {
-        end == net.features.children.count ? net.spec.featureDimension
-            : Sequential(Array(net.features.children[..<end])).forward(Tensor(zeros: [1, 3, crop, crop]), mode: .inference).count
+        activationShape(net, through: end, crop: crop).reduce(1, *)
+    }
+
+    /// One image's shape at the output of the backbone's first `end` children: pooled features' size is in the
+    /// spec; an inner boundary's is found by running one blank image.
+    static func activationShape(_ net: Backbone, through end: Int, crop: Int) -> [Int] {
+        end == net.features.children.count ? [net.spec.featureDimension]
+            : Array(Sequential(Array(net.features.children[..<end])).forward(Tensor(zeros: [1, 3, crop, crop]), mode: .inference).shape.dropFirst())
     }
 
     /// The output of the backbone's first `end` children for every image (`CachedPass`), with a `progress`

@@ -9,8 +9,9 @@ public struct ExperimentPaths: Sendable {
     public var cache: String
     public var weights: String
     public var elpvRoot: String
-    /// Fine-tuning runs cache the output of a frozen prefix of groups (see `Experiment.cachedPrefix`);
-    /// off, they run it on every step (the results agree to float rounding).
+    /// Fine-tuning runs cache the output of a frozen prefix of groups: on disk for unaugmented images (see
+    /// `Experiment.cachedPrefix`; the results agree to float rounding), in memory per (image, flips) when flips
+    /// are the only augmentation (`FlippedPrefixCache`, bit-identical). Off, they run the prefix on every step.
     public var cacheFrozenPrefix = true
 
     /// The default layout under `home`: experiments/runs, experiments/cache, weights, and the ELPV data where

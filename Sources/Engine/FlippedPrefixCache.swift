@@ -32,7 +32,7 @@ public final class FlippedPrefixCache {
         prefix = Sequential(Array(net.features.children[..<end]))
         rest = Sequential(Array(net.features.children[end...]))
         self.augmentation = augmentation
-        imageShape = Array(prefix.forward(Tensor(zeros: [1, 3, crop, crop]), mode: .inference).shape.dropFirst())
+        imageShape = Experiment.activationShape(net, through: end, crop: crop)
         floatsPerImage = imageShape.reduce(1, *)
         capacity = capacityBytes / (floatsPerImage * 4)
     }
