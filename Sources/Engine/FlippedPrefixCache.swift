@@ -60,8 +60,10 @@ public final class FlippedPrefixCache {
     }
 
     /// The prefix's output for the whole batch [N, C, H, W]: the missing positions from `images` (theirs, in
-    /// `plan.missing` order) run through the prefix now and kept while room remains, the others from memory.
-    public func activations(_ plan: Plan, images: Tensor) -> Tensor {
+    /// `plan.missing` order) run through the prefix now and, with `keepingNew`, kept while room remains; the
+    /// others from memory. (A run's last epoch keeps nothing new: nothing would read it, and each pair kept
+    /// is a copy into memory the process has not touched yet, whose page faults cost more than the copy.)
+    public func activations(_ plan: Plan, images: Tensor, keepingNew: Bool = true) -> Tensor {
         let out = Tensor(uninitialized: [plan.keys.count] + imageShape), d = floatsPerImage
         if !plan.missing.isEmpty {
             precondition(images.shape.first == plan.missing.count, "one image per missing pair")
@@ -69,7 +71,7 @@ public final class FlippedPrefixCache {
             for (r, position) in plan.missing.enumerated() {
                 let src = computed.data + r * d
                 (out.data + position * d).update(from: src, count: d)
-                store(plan.keys[position], src)
+                if keepingNew { store(plan.keys[position], src) }
             }
         }
         let missing = Set(plan.missing)

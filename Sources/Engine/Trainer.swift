@@ -35,7 +35,6 @@ final class Trainer {
     let control: TrainingControl
     let log: (TrainingEvent) -> Void
     var progress: TrainingProgress
-    private let prefetcher = Prefetcher<StepBatch>()
     /// A training step's inputs: the batch's images, or with `flippedPrefix` only those of the pairs it does
     /// not hold (`plan.missing`).
     struct StepBatch {
@@ -131,7 +130,9 @@ final class Trainer {
     }
 
     /// The inputs of training step `s` of `epoch` (augmented) or of the validation samples `idx` (not).
-    func load(_ idx: [Int], augmentSeeds: [UInt64]?) throws -> Tensor {
+    /// The inputs of samples `idx`. `keepingCrops: false` leaves the images' crops out of `resizedImages`
+    /// (for images whose prefix output is kept instead, so nothing would read the crops again).
+    func load(_ idx: [Int], augmentSeeds: [UInt64]?, keepingCrops: Bool = true) throws -> Tensor {
         switch inputs {
         case .features(let f), .activations(let f, _, _):
             let d = f.count / f.shape[0], t = Tensor(uninitialized: [idx.count] + f.shape.dropFirst())
@@ -140,7 +141,8 @@ final class Trainer {
         case .images(let net, let crop, let augmentation):
             let pre = net.spec.preprocessing
             return try ImageBatch.load(idx.map { samples[$0].path }, resizeShorterSide: crop, crop: crop, mean: pre.mean, std: pre.std,
-                                       augmentation: augmentSeeds == nil ? nil : augmentation, seeds: augmentSeeds, cache: resizedImages)
+                                       augmentation: augmentSeeds == nil ? nil : augmentation, seeds: augmentSeeds,
+                                       cache: keepingCrops ? resizedImages : nil)
         }
     }
 
@@ -161,7 +163,6 @@ final class Trainer {
     }
 
     func run() throws -> Outcome {
-        defer { prefetcher.drain() }
         // A head alone on cached features does GEMMs of a few hundred kFLOP: OpenBLAS's threads would spend more
         // time waking and yielding than computing.
         let blasThreads = BLASThreads.count
@@ -192,15 +193,17 @@ final class Trainer {
                 progress.lossSum = 0; progress.seen = 0; progress.correct = 0
             }
             let e0 = Date(), firstStep = progress.stepInEpoch
-            // Step s's load, planned now (on this thread, which alone touches `flippedPrefix`), run now or by the prefetcher.
-            let loadStep = { [self] (s: Int) -> () throws -> StepBatch in
+            // Step s's inputs, loaded on this thread with every core: a background loader decoding beside the
+            // step's two-way parallel kernels slowed one of their halves while the other core waited (epoch 1 of
+            // fine-tune-top on ELPV: 37.0 / 36.8 s of steps loading here, 39.1 / 38.3 s prefetching).
+            let loadStep = { [self] (s: Int) throws -> StepBatch in
                 let idx = batchIndices(s)
                 let seeds = augmented ? augmentationSeeds(epoch: epoch, step: s, count: idx.count) : nil
                 guard let plan = flippedPrefix?.plan(samples: idx, seeds: seeds) else {
-                    return { StepBatch(x: try self.load(idx, augmentSeeds: seeds), plan: nil) }
+                    return StepBatch(x: try load(idx, augmentSeeds: seeds), plan: nil)
                 }
                 let missing = plan.missing.map { idx[$0] }, missingSeeds = seeds.map { s in plan.missing.map { s[$0] } }
-                return { StepBatch(x: try self.load(missing, augmentSeeds: missingSeeds), plan: plan) }
+                return StepBatch(x: try load(missing, augmentSeeds: missingSeeds), plan: plan)
             }
             for s in firstStep..<steps {
                 let stop = control.shouldStop(onPause: { self.log(.paused(self.position)) },
@@ -213,14 +216,14 @@ final class Trainer {
                     return .stopped
                 }
                 let idx = batchIndices(s)
-                let batch = try prefetcher.take(s) { try loadStep(s)() }
-                if case .images = inputs, s + 1 < steps { prefetcher.request(s + 1, loadStep(s + 1)) }
+                let batch = try loadStep(s)
                 config.schedule.apply(to: groups, step: progress.step, totalSteps: total)
                 optimizer.zeroGrad()
                 // With the flipped-prefix cache the trunk starts after the prefix, on its output for the batch.
                 let trained: Sequential?, trunkInput: Tensor
                 if let cache = flippedPrefix, let plan = batch.plan {
-                    (trained, trunkInput) = (cache.rest, cache.activations(plan, images: batch.x))
+                    // No later epoch reads what the last one would add.
+                    (trained, trunkInput) = (cache.rest, cache.activations(plan, images: batch.x, keepingNew: epoch < config.epochs))
                 } else {
                     (trained, trunkInput) = (trunk, batch.x)
                 }
@@ -308,7 +311,8 @@ final class Trainer {
                 if let cached {
                     x = cached.slice(dim: 0, start..<start + idx.count)
                 } else {
-                    x = try load(idx, augmentSeeds: nil)
+                    // With a prefix the images are read once: their prefix output is what later validations use.
+                    x = try load(idx, augmentSeeds: nil, keepingCrops: prefix == nil)
                     if let prefix {
                         x = prefix.forward(x, mode: .inference)
                         if filling == nil { filling = Tensor(uninitialized: [valIdx.count] + x.shape.dropFirst()) }

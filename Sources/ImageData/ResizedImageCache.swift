@@ -4,8 +4,7 @@ import Foundation
 /// from its first decode for every later epoch — what a PyTorch script does when it stacks the resized
 /// dataset into one tensor up front. A training run without random crops asks for the same crop of every
 /// image once per epoch; decoding and resampling it again each time cost ~6 % of a fine-tune-top step's CPU
-/// (inflate, resample and the page faults of their fresh buffers, on the prefetch thread that shares the
-/// cores with training). Gray images keep one plane, not three. Holds at most `limitBytes`; images beyond it
+/// (inflate, resample and the page faults of their fresh buffers, on cores shared with training). Gray images keep one plane, not three. Holds at most `limitBytes`; images beyond it
 /// are decoded each time, as without the cache. A file whose size or modification time changed since it was
 /// read is read again (a stat per use), so a file replaced or corrupted mid-run is seen, as without the
 /// cache. Thread-safe: batches fill it from every core.

@@ -25,7 +25,7 @@ struct Bench: ParsableCommand {
     @Option(parsing: .unconditional, help: "Input resolution for forward and train (default: the backbone's own).") var res: Int?
     @Option(parsing: .unconditional, help: "Timed repetitions (the best one counts).") var reps = 5
     @Flag(help: "One JSON object per line.") var json = false
-    @Flag(help: "forward: also print where the time goes, by layer kind.") var profile = false
+    @Flag(help: "forward: also print where the time goes, by layer kind (each layer alone) and by backbone child (as run, fused).") var profile = false
     @Option(help: "conv: only the shapes whose net or layer name contains this text.") var only: String?
     @Option(help: ArgumentHelp("train: layer groups to freeze, comma-separated, as a fine-tune run freezes them (no gradients, batch norm on running statistics).",
                                valueName: "groups")) var freeze: String = ""
@@ -132,7 +132,7 @@ struct Bench: ParsableCommand {
             t = bestTime(reps: reps) { passStart = BufferPool.shared.freshBytes; _ = net.features.forward(x, mode: .inference) }
         }
         let fresh = lastPassFreshMegabytes
-        if profile && !train { printProfile(net, x) }
+        if profile && !train { printProfile(net, x); printChildProfile(net, x) }
         let ips = Double(batch) / t
         if json {
             print(try JSONLines.string(BackboneLine(backbone: backbone, mode: train ? "train" : "forward", res: r, batch: batch, frozen: frozenGroups,
@@ -172,6 +172,23 @@ struct Bench: ParsableCommand {
         let all = totals.values.reduce(0, +)
         for (k, v) in totals.sorted(by: { $0.value > $1.value }) {
             print(String(format: "  %-28@ %8.1f ms  %5.1f %%", k as NSString, v * 1000, 100 * v / all))
+        }
+    }
+
+    /// Times each child of the backbone's features as an inference pass runs it (folded, fused), best of
+    /// `reps`, with the running total: what a frozen prefix ending at that child costs.
+    func printChildProfile(_ net: Backbone, _ x: Tensor) {
+        var h = x, total = 0.0
+        let width = net.features.children.map(\.0.count).max() ?? 0
+        for (name, child) in net.features.children {
+            let input = h
+            var y = input
+            let t = bestTime(reps: reps) { y = child.forward(input, mode: .inference) }
+            total += t
+            let shape = y.shape.map(String.init).joined(separator: "x")
+            print("  child \(name.padding(toLength: width, withPad: " ", startingAt: 0)) \(shape.padding(toLength: 16, withPad: " ", startingAt: 0))"
+                  + String(format: " %8.2f ms  total %8.2f ms", t * 1000, total * 1000))
+            h = y
         }
     }
 

@@ -239,6 +239,14 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(f.status, 0, f.err)
         let fr = try jsonLines(f.out)[0]
         XCTAssertEqual(Set(fr.keys), ["backbone", "mode", "res", "batch", "frozen", "img_per_s", "peak_rss_mb", "fresh_mb_per_pass"])
+        // --profile adds the time by layer kind and by backbone child, the children's running total last.
+        let p = try run(["bench", "forward", "--backbone", "mobilenet_v2", "--batch", "2", "--res", "64", "--reps", "1", "--profile"])
+        XCTAssertEqual(p.status, 0, p.err)
+        let children = p.out.split(separator: "\n").filter { $0.hasPrefix("  child ") }
+        XCTAssertEqual(children.count, 24, p.out)   // MobileNetV2's stem conv, BN, activation, 17 blocks, head conv, BN, activation, pool
+        XCTAssertTrue(children.first!.hasPrefix("  child features.0.0 ") && children.first!.contains(" 2x32x32x32 "), String(children.first!))   // the stem halves 64
+        XCTAssertTrue(children.last!.contains("2x1280 "), String(children.last!))
+        XCTAssertTrue(p.out.contains("conv depthwise 3x3/1"), p.out)
     }
 
     /// `bench train --freeze` trains what a fine-tune-top run trains, and a steady-state step allocates no

@@ -214,6 +214,12 @@ final class FlippedPrefixCacheTests: XCTestCase {
         let other = cache.plan(samples: [9, 0], seeds: [11, otherForm])
         XCTAssertEqual(other.missing, [0, 1])
         XCTAssertEqual(cache.count, 4)
+        // Not keeping new pairs (a run's last epoch): they come out right and stay missing.
+        let unkept = cache.plan(samples: [7], seeds: [11])
+        let alone = cache.activations(unkept, images: images.slice(dim: 0, 0..<1), keepingNew: false).toArray()
+        XCTAssertTrue(alone == Array(expected[0..<cache.floatsPerImage]))
+        XCTAssertEqual(cache.count, 4)
+        XCTAssertEqual(cache.plan(samples: [7], seeds: [11]).missing, [0])
         // Past the capacity (five pairs here) pairs still come out right but are not kept.
         let over = cache.plan(samples: [5, 6], seeds: [1, 2])
         let computed = cache.activations(over, images: images.slice(dim: 0, 0..<2)).toArray()
