@@ -129,9 +129,8 @@ final class Trainer {
         (0..<count).map { SeededGenerator.mix(config.seed, UInt64(epoch), UInt64(step), UInt64($0)) }
     }
 
-    /// The inputs of training step `s` of `epoch` (augmented) or of the validation samples `idx` (not).
-    /// The inputs of samples `idx`. `keepingCrops: false` leaves the images' crops out of `resizedImages`
-    /// (for images whose prefix output is kept instead, so nothing would read the crops again).
+    /// The inputs of samples `idx`: a training step's (augmented) or validation's (not). `keepingCrops: false`
+    /// leaves the images' crops out of `resizedImages` (images whose prefix output is kept instead).
     func load(_ idx: [Int], augmentSeeds: [UInt64]?, keepingCrops: Bool = true) throws -> Tensor {
         switch inputs {
         case .features(let f), .activations(let f, _, _):
