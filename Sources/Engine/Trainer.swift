@@ -35,12 +35,6 @@ final class Trainer {
     let control: TrainingControl
     let log: (TrainingEvent) -> Void
     var progress: TrainingProgress
-    /// A training step's inputs: the batch's images, or with `flippedPrefix` only those of the pairs it does
-    /// not hold (`plan.missing`).
-    struct StepBatch {
-        let x: Tensor
-        let plan: FlippedPrefixCache.Plan?
-    }
     /// The fixed prefix's output per (training image, flips), when flips are the only augmentation.
     let flippedPrefix: FlippedPrefixCache?
     /// The validation images' activations after the run's fixed prefix (`validationPrefixEnd` children),
@@ -192,18 +186,6 @@ final class Trainer {
                 progress.lossSum = 0; progress.seen = 0; progress.correct = 0
             }
             let e0 = Date(), firstStep = progress.stepInEpoch
-            // Step s's inputs, loaded on this thread with every core: a background loader decoding beside the
-            // step's two-way parallel kernels slowed one of their halves while the other core waited (epoch 1 of
-            // fine-tune-top on ELPV: 37.0 / 36.8 s of steps loading here, 39.1 / 38.3 s prefetching).
-            let loadStep = { [self] (s: Int) throws -> StepBatch in
-                let idx = batchIndices(s)
-                let seeds = augmented ? augmentationSeeds(epoch: epoch, step: s, count: idx.count) : nil
-                guard let plan = flippedPrefix?.plan(samples: idx, seeds: seeds) else {
-                    return StepBatch(x: try load(idx, augmentSeeds: seeds), plan: nil)
-                }
-                let missing = plan.missing.map { idx[$0] }, missingSeeds = seeds.map { s in plan.missing.map { s[$0] } }
-                return StepBatch(x: try load(missing, augmentSeeds: missingSeeds), plan: plan)
-            }
             for s in firstStep..<steps {
                 let stop = control.shouldStop(onPause: { self.log(.paused(self.position)) },
                                               onContinue: { self.log(.continued(self.position)) })
@@ -215,16 +197,23 @@ final class Trainer {
                     return .stopped
                 }
                 let idx = batchIndices(s)
-                let batch = try loadStep(s)
+                // The step's images, loaded on this thread with every core (a background loader decoding beside the
+                // step's two-way parallel kernels slowed one of their halves while the other core waited: epoch 1
+                // of fine-tune-top on ELPV, 37.0 / 36.8 s of steps loading here, 39.1 / 38.3 s prefetching). With
+                // the flipped-prefix cache, only the images of the pairs it does not hold.
+                let seeds = augmented ? augmentationSeeds(epoch: epoch, step: s, count: idx.count) : nil
+                let plan = flippedPrefix?.plan(samples: idx, seeds: seeds)
+                let images = try plan.map { p in try load(p.missing.map { idx[$0] }, augmentSeeds: seeds.map { s in p.missing.map { s[$0] } }) }
+                    ?? load(idx, augmentSeeds: seeds)
                 config.schedule.apply(to: groups, step: progress.step, totalSteps: total)
                 optimizer.zeroGrad()
                 // With the flipped-prefix cache the trunk starts after the prefix, on its output for the batch.
                 let trained: Sequential?, trunkInput: Tensor
-                if let cache = flippedPrefix, let plan = batch.plan {
+                if let cache = flippedPrefix, let plan {
                     // No later epoch reads what the last one would add.
-                    (trained, trunkInput) = (cache.rest, cache.activations(plan, images: batch.x, keepingNew: epoch < config.epochs))
+                    (trained, trunkInput) = (cache.rest, cache.activations(plan, images: images, keepingNew: epoch < config.epochs))
                 } else {
-                    (trained, trunkInput) = (trunk, batch.x)
+                    (trained, trunkInput) = (trunk, images)
                 }
                 let features = trained?.forward(trunkInput, mode: .training) ?? trunkInput
                 // The head's input gradient feeds a trainable trunk, so even its first layer keeps for backward.

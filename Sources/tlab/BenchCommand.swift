@@ -25,7 +25,7 @@ struct Bench: ParsableCommand {
     @Option(parsing: .unconditional, help: "Input resolution for forward and train (default: the backbone's own).") var res: Int?
     @Option(parsing: .unconditional, help: "Timed repetitions (the best one counts).") var reps = 5
     @Flag(help: "One JSON object per line.") var json = false
-    @Flag(help: "forward: also print where the time goes, by layer kind (each layer alone) and by backbone child (as run, fused).") var profile = false
+    @Flag(help: "forward: also print where the time goes, by layer kind (each layer alone) and by backbone child (folded and fused within each child).") var profile = false
     @Option(help: "conv: only the shapes whose net or layer name contains this text.") var only: String?
     @Option(help: ArgumentHelp("train: layer groups to freeze, comma-separated, as a fine-tune run freezes them (no gradients, batch norm on running statistics).",
                                valueName: "groups")) var freeze: String = ""
@@ -175,8 +175,9 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// Times each child of the backbone's features as an inference pass runs it (folded, fused), best of
-    /// `reps`, with the running total: what a frozen prefix ending at that child costs.
+    /// Times each child of the backbone's features in an inference pass, best of `reps`, with the running
+    /// total: about what a frozen prefix ending at that child costs. Within a child the layers fold and fuse as
+    /// in a real pass; children that fold together in one (a stem's conv, batch norm and activation) are timed apart.
     func printChildProfile(_ net: Backbone, _ x: Tensor) {
         var h = x, total = 0.0
         let width = net.features.children.map(\.0.count).max() ?? 0
